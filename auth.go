@@ -1,0 +1,63 @@
+package cohort
+
+import (
+	"context"
+	"time"
+)
+
+// Session is a signed-in browser session. Sessions live in the database so
+// that any instance serves any request. The token is random and only its
+// SHA-256 hash is stored; the CSRF token is bound to the session.
+type Session struct {
+	// ID is the hash of the token; the token itself is only in the cookie.
+	ID          string
+	WorkspaceID string
+	UserID      string
+	CSRFToken   string
+	CreatedAt   time.Time
+	LastSeenAt  time.Time
+	ExpiresAt   time.Time
+}
+
+// SessionUser is a session joined with its user and workspace, as the
+// middleware needs it on every request.
+type SessionUser struct {
+	Session   *Session
+	User      *User
+	Workspace *Workspace
+}
+
+// Actor returns the actor of a signed-in staff member.
+func (s *SessionUser) Actor(via, requestID string) Actor {
+	return Actor{
+		WorkspaceID: s.Workspace.ID,
+		UserID:      s.User.ID,
+		Name:        s.User.Name(),
+		Role:        s.User.Role,
+		IsOwner:     s.User.IsOwner,
+		Via:         via,
+		RequestID:   requestID,
+		SessionID:   s.Session.ID,
+	}
+}
+
+// AuthService signs staff in and out. It is called before there is an actor.
+type AuthService interface {
+	// Authenticate checks an email and password. It returns every active
+	// user, across workspaces, whose email and password match; an unknown
+	// email and a wrong password both return EUNAUTHORIZED with the same
+	// message and the same work done.
+	Authenticate(ctx context.Context, email, password string) ([]*User, error)
+	// CreateSession starts a session for an active user and returns the
+	// raw token for the cookie.
+	CreateSession(ctx context.Context, userID string, ttl time.Duration) (token string, s *Session, err error)
+	// FindSession returns the live session for a raw token; EUNAUTHORIZED
+	// when it is unknown, expired, idle too long, or its user is archived.
+	// It refreshes LastSeenAt at most once a minute.
+	FindSession(ctx context.Context, token string, idle time.Duration) (*SessionUser, error)
+	// DeleteSession ends one session (sign out).
+	DeleteSession(ctx context.Context, token string) error
+	// DeleteUserSessions ends every session of a user ("sign out
+	// everywhere"), except the one whose ID is keep, if given.
+	DeleteUserSessions(ctx context.Context, userID, keep string) error
+}

@@ -1,0 +1,3 @@
+module github.com/cohorthq/cohort
+
+go 1.27.3

@@ -18,6 +18,13 @@ type Route struct {
 	Handler http.Handler
 	// Public routes need no sign-in (sign-in page, health, static files).
 	Public bool
+	// Stateless routes skip the session lookup and CSRF check (health
+	// checks, static files): they answer the same to everyone and must not
+	// change anything.
+	Stateless bool
+	// MaxBodyBytes overrides the server's default request body limit for
+	// this route (e.g. a CSV upload); 0 keeps the default.
+	MaxBodyBytes int64
 }
 
 type ctxKey int
@@ -25,6 +32,7 @@ type ctxKey int
 const (
 	requestIDKey ctxKey = iota
 	sessionKey
+	csrfKey
 )
 
 // WithRequestID returns ctx carrying the request ID.

@@ -1,0 +1,129 @@
+// Package server owns Cohort's HTTP surface as one http.Handler: it mounts
+// the routes of every edge package (web, api, scim, events) on one
+// ServeMux and wraps them in the middleware every request passes through:
+// request IDs, access logs, panic recovery, security headers, body limits,
+// browser sessions, CSRF protection and the sign-in gate.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/httpx"
+)
+
+// Config tunes the server. The zero value is usable for tests and plain
+// HTTP on localhost.
+type Config struct {
+	// TLS says the site is served over HTTPS (directly or behind a proxy):
+	// cookies get Secure and the "__Host-" prefix, and HSTS is sent.
+	TLS bool
+	// SessionIdle ends a session that has not been used for this long
+	// (default 2 hours).
+	SessionIdle time.Duration
+	// MaxBodyBytes limits request bodies unless a route says otherwise
+	// (default 1 MiB).
+	MaxBodyBytes int64
+	// Ready reports whether the server can serve (the database answers);
+	// GET /readyz calls it. Nil means always ready.
+	Ready func(ctx context.Context) error
+}
+
+// Defaults.
+const (
+	DefaultSessionIdle  = 2 * time.Hour
+	DefaultMaxBodyBytes = 1 << 20
+)
+
+// Server is the whole HTTP surface. It is an http.Handler.
+type Server struct {
+	cfg    Config
+	svc    cohort.Services
+	logger *slog.Logger
+	mux    *http.ServeMux
+	routes []httpx.Route
+	cop    *http.CrossOriginProtection
+	h      http.Handler
+}
+
+// New returns the server with its own routes and the given route lists
+// mounted. It panics when two routes clash (the ServeMux does): that is a
+// programming error found by any test that builds the server.
+func New(cfg Config, svc cohort.Services, logger *slog.Logger, routes ...[]httpx.Route) *Server {
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = DefaultSessionIdle
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{
+		cfg:    cfg,
+		svc:    svc,
+		logger: logger,
+		mux:    http.NewServeMux(),
+		cop:    http.NewCrossOriginProtection(),
+	}
+	all := s.ownRoutes()
+	for _, rs := range routes {
+		all = append(all, rs...)
+	}
+	for _, rt := range all {
+		s.mount(rt)
+	}
+	s.routes = all
+	// Anything no route matches gets a clear 404 in the caller's language
+	// (HTML or problem JSON) rather than the mux's plain text.
+	s.mux.Handle("/", s.wrapRoute(httpx.Route{Pattern: "/", Stateless: true, Public: true, Handler: http.HandlerFunc(s.notFound)}))
+
+	s.h = s.requestID(s.accessLog(s.recoverPanics(s.securityHeaders(s.mux))))
+	return s
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+// Routes returns every mounted route, the server's own included, so a test
+// can walk the whole surface.
+func (s *Server) Routes() []httpx.Route {
+	out := make([]httpx.Route, len(s.routes))
+	copy(out, s.routes)
+	return out
+}
+
+func (s *Server) mount(rt httpx.Route) {
+	if rt.Method == "" || rt.Pattern == "" || rt.Handler == nil {
+		panic(fmt.Sprintf("server: incomplete route %q %q", rt.Method, rt.Pattern))
+	}
+	s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrapRoute(rt))
+}
+
+// wrapRoute adds the per-route middleware: the body limit, then the
+// session, CSRF check and sign-in gate (skipped for stateless routes).
+func (s *Server) wrapRoute(rt httpx.Route) http.Handler {
+	limit := s.cfg.MaxBodyBytes
+	if rt.MaxBodyBytes > 0 {
+		limit = rt.MaxBodyBytes
+	}
+	h := rt.Handler
+	if !rt.Stateless {
+		h = s.session(s.csrf(rt, s.gate(rt, h)))
+	}
+	h = s.limitBody(limit, h)
+	pattern := rt.Method + " " + rt.Pattern
+	if rt.Method == "" {
+		pattern = rt.Pattern
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if li := logInfoFrom(r.Context()); li != nil {
+			li.route = pattern
+		}
+		h.ServeHTTP(w, r)
+	})
+}

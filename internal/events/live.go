@@ -1,0 +1,407 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/httpx"
+)
+
+// LiveOptions tunes the live stream. Zero values take the defaults.
+type LiveOptions struct {
+	// Heartbeat is how often an idle stream gets a comment line, so
+	// proxies and browsers keep it open (default 20 s).
+	Heartbeat time.Duration
+	// PollInterval is the safety net when no commit wakes the watcher
+	// (default 1 s).
+	PollInterval time.Duration
+	// ClientBuffer is how many messages a slow client may fall behind
+	// before it is disconnected; its browser reconnects with
+	// Last-Event-ID and catches up from the database (default 256).
+	ClientBuffer int
+	// Retry is the reconnection delay suggested to browsers (default 2 s).
+	Retry time.Duration
+}
+
+func (o LiveOptions) withDefaults() LiveOptions {
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = 20 * time.Second
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Second
+	}
+	if o.ClientBuffer <= 0 {
+		o.ClientBuffer = 256
+	}
+	if o.Retry <= 0 {
+		o.Retry = 2 * time.Second
+	}
+	return o
+}
+
+// catchUpBatch is how many events one read of the outbox returns.
+const catchUpBatch = 500
+
+// Live streams committed changes to open pages as server-sent events
+// (GET /events). One watcher per process reads the outbox after each
+// commit (woken by the store, across instances on PostgreSQL) and fans
+// each event out to the connected clients of its workspace, so the
+// database sees one reader however many pages are open.
+type Live struct {
+	svc  cohort.Services
+	wake func(context.Context) <-chan struct{}
+	log  *slog.Logger
+	opts LiveOptions
+
+	// ctx carries no actor: the watcher reads every workspace's events
+	// as trusted code. It ends with Close.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	started bool
+	closed  bool
+	seq     int64 // the last event handed to clients
+	clients map[string]map[*liveClient]struct{}
+}
+
+// liveClient is one open stream. The watcher sends to ch without
+// blocking; gone is closed when the client must stop (it fell behind, or
+// the server is shutting down).
+type liveClient struct {
+	ch   chan liveMessage
+	gone chan struct{}
+}
+
+// liveMessage is one formatted "change" message.
+type liveMessage struct {
+	seq  int64
+	text []byte
+}
+
+// NewLive returns the live-updates handler over svc. wake, when not nil,
+// returns a channel that receives after commits that wrote events (the
+// store's Subscribe). Call Close on shutdown: open streams end then.
+func NewLive(svc cohort.Services, wake func(context.Context) <-chan struct{}, logger *slog.Logger, opts LiveOptions) *Live {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Live{
+		svc: svc, wake: wake, log: logger, opts: opts.withDefaults(),
+		ctx: ctx, cancel: cancel,
+		clients: map[string]map[*liveClient]struct{}{},
+	}
+}
+
+// Routes lists the live endpoint for the server.
+func (l *Live) Routes() []httpx.Route {
+	return []httpx.Route{{Method: http.MethodGet, Pattern: "/events", Handler: l}}
+}
+
+// Close ends every open stream and stops the watcher, so a graceful
+// shutdown does not wait for streams that never end on their own. It is
+// safe to call more than once (e.g. from http.Server.RegisterOnShutdown).
+func (l *Live) Close() {
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		l.cancel()
+		for _, set := range l.clients {
+			for c := range set {
+				close(c.gone)
+			}
+		}
+		clear(l.clients)
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+}
+
+var errLiveClosed = cohort.Errorf(cohort.EUNAVAILABLE, "The server is shutting down: reconnect in a moment.")
+
+// subscribe registers a client of a workspace and returns the seq from
+// which the watcher will send it events (exclusive).
+func (l *Live) subscribe(workspaceID string) (*liveClient, int64, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return nil, 0, errLiveClosed
+	}
+	if !l.started {
+		// Start where the outbox is now: earlier events are history,
+		// read per client only when it asks with Last-Event-ID.
+		seq, err := l.svc.Events.LastEventSeq(l.ctx)
+		if err != nil {
+			return nil, 0, err
+		}
+		l.seq, l.started = seq, true
+		l.wg.Add(1)
+		go l.watch()
+	}
+	c := &liveClient{ch: make(chan liveMessage, l.opts.ClientBuffer), gone: make(chan struct{})}
+	set := l.clients[workspaceID]
+	if set == nil {
+		set = map[*liveClient]struct{}{}
+		l.clients[workspaceID] = set
+	}
+	set[c] = struct{}{}
+	return c, l.seq, nil
+}
+
+func (l *Live) unsubscribe(workspaceID string, c *liveClient) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if set := l.clients[workspaceID]; set != nil {
+		if _, ok := set[c]; ok {
+			delete(set, c)
+			if len(set) == 0 {
+				delete(l.clients, workspaceID)
+			}
+		}
+	}
+}
+
+// watch reads new events after every wake-up (or poll) until Close.
+func (l *Live) watch() {
+	defer l.wg.Done()
+	var wake <-chan struct{}
+	if l.wake != nil {
+		wake = l.wake(l.ctx)
+	}
+	poll := time.NewTicker(l.opts.PollInterval)
+	defer poll.Stop()
+	failing := false
+	for {
+		select {
+		case <-l.ctx.Done():
+			return
+		case _, ok := <-wake:
+			if !ok {
+				wake = nil
+			}
+		case <-poll.C:
+		}
+		err := l.catchUp()
+		switch {
+		case err != nil && l.ctx.Err() == nil && !failing:
+			// Logged once per outage; the poll keeps trying.
+			l.log.Error("live updates cannot read events", "error", err)
+			failing = true
+		case err == nil && failing:
+			l.log.Info("live updates read events again")
+			failing = false
+		}
+	}
+}
+
+// catchUp hands every event after l.seq to the clients of its workspace.
+func (l *Live) catchUp() error {
+	for {
+		l.mu.Lock()
+		after := l.seq
+		l.mu.Unlock()
+		evs, err := l.svc.Events.FindEventsAfter(l.ctx, "", after, catchUpBatch)
+		if err != nil {
+			return err
+		}
+		l.mu.Lock()
+		for _, ev := range evs {
+			if ev.Seq <= l.seq {
+				continue
+			}
+			msg := liveMessage{seq: ev.Seq, text: formatChange(ev)}
+			for c := range l.clients[ev.WorkspaceID] {
+				select {
+				case c.ch <- msg:
+				default:
+					// Too far behind: disconnect it rather than block
+					// everyone; its browser resumes from Last-Event-ID.
+					close(c.gone)
+					delete(l.clients[ev.WorkspaceID], c)
+				}
+			}
+			l.seq = ev.Seq
+		}
+		l.mu.Unlock()
+		if len(evs) < catchUpBatch {
+			return nil
+		}
+	}
+}
+
+// Change is the data of one live message: what changed, so a page can
+// tell whether it shows it and whether its copy is stale.
+type Change struct {
+	Type    string `json:"type"`
+	GroupID string `json:"group_id"`
+	UserID  string `json:"user_id"`
+	Version int64  `json:"version"`
+}
+
+// ChangeOf extracts the live message data from an event; the group or
+// user and its version come from the event's data.
+func ChangeOf(ev *cohort.Event) Change {
+	var d struct {
+		Group *struct {
+			ID      string `json:"id"`
+			Version int64  `json:"version"`
+		} `json:"group"`
+		User *struct {
+			ID      string `json:"id"`
+			Version int64  `json:"version"`
+		} `json:"user"`
+	}
+	c := Change{Type: ev.Type}
+	if json.Unmarshal(ev.Data, &d) != nil {
+		return c
+	}
+	if d.Group != nil {
+		c.GroupID, c.Version = d.Group.ID, d.Group.Version
+	}
+	if d.User != nil {
+		c.UserID = d.User.ID
+		if d.Group == nil {
+			c.Version = d.User.Version
+		}
+	}
+	return c
+}
+
+// formatChange renders the SSE message of an event.
+func formatChange(ev *cohort.Event) []byte {
+	data, _ := json.Marshal(ChangeOf(ev)) // strings and an integer always marshal
+	return fmt.Appendf(nil, "id: %d\nevent: change\ndata: %s\n\n", ev.Seq, data)
+}
+
+// ServeHTTP streams the actor's workspace's changes. A reconnecting
+// browser sends Last-Event-ID and first gets what it missed, read from
+// the outbox; the last_event_id query parameter does the same for a page
+// that knows the position it was rendered at.
+func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	actor, ok := cohort.ActorFromContext(r.Context())
+	if !ok {
+		http.Error(w, cohort.ErrNoActor.Message, http.StatusUnauthorized)
+		return
+	}
+	if !actor.CanViewGroups() {
+		http.Error(w, "You do not have permission to see live updates.", http.StatusForbidden)
+		return
+	}
+	resume := r.Header.Get("Last-Event-ID")
+	if resume == "" {
+		resume = r.URL.Query().Get("last_event_id")
+	}
+	var lastID int64 = -1
+	if resume != "" {
+		n, err := strconv.ParseInt(resume, 10, 64)
+		if err != nil || n < 0 {
+			http.Error(w, "Last-Event-ID must be the number of an event this stream sent.", http.StatusBadRequest)
+			return
+		}
+		lastID = n
+	}
+
+	c, start, err := l.subscribe(actor.WorkspaceID)
+	if err != nil {
+		if !errors.Is(err, errLiveClosed) {
+			l.log.Error("live updates cannot start", "error", err, "request_id", httpx.RequestID(r.Context()))
+		}
+		w.Header().Set("Retry-After", "2")
+		http.Error(w, cohort.ErrorMessage(errLiveClosed), http.StatusServiceUnavailable)
+		return
+	}
+	defer l.unsubscribe(actor.WorkspaceID, c)
+
+	rc := http.NewResponseController(w)
+	// A stream outlives any server write timeout; the heartbeat finds
+	// dead connections instead.
+	_ = rc.SetWriteDeadline(time.Time{})
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+
+	// The preamble sets the browser's reconnection delay and, for a new
+	// stream, its position ("id" without data moves lastEventId and
+	// dispatches nothing), so a reconnect resumes from here.
+	sent := start
+	if lastID >= 0 {
+		sent = lastID
+		fmt.Fprintf(w, "retry: %d\n\n", l.opts.Retry.Milliseconds())
+	} else {
+		fmt.Fprintf(w, "retry: %d\nid: %d\n\n", l.opts.Retry.Milliseconds(), start)
+	}
+	if lastID >= 0 && lastID < start {
+		if sent, err = l.replay(r.Context(), w, lastID, start); err != nil {
+			if r.Context().Err() == nil {
+				l.log.Error("live updates cannot replay missed events", "error", err, "request_id", httpx.RequestID(r.Context()))
+			}
+			return
+		}
+	}
+	if rc.Flush() != nil {
+		return
+	}
+
+	heartbeat := time.NewTicker(l.opts.Heartbeat)
+	defer heartbeat.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-c.gone:
+			return
+		case msg := <-c.ch:
+			if msg.seq <= sent {
+				continue // already sent while replaying
+			}
+			if _, err := w.Write(msg.text); err != nil {
+				return
+			}
+			sent = msg.seq
+		case <-heartbeat.C:
+			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
+				return
+			}
+		}
+		if rc.Flush() != nil {
+			return
+		}
+	}
+}
+
+// replay writes the workspace's events after `after` up to and including
+// `until` (later ones come from the watcher) and returns the last seq it
+// covered. It reads with the client's actor, so only its workspace.
+func (l *Live) replay(ctx context.Context, w http.ResponseWriter, after, until int64) (int64, error) {
+	actor, _ := cohort.ActorFromContext(ctx)
+	for {
+		evs, err := l.svc.Events.FindEventsAfter(ctx, actor.WorkspaceID, after, catchUpBatch)
+		if err != nil {
+			return after, err
+		}
+		for _, ev := range evs {
+			if ev.Seq > until {
+				return until, nil
+			}
+			if _, err := w.Write(formatChange(ev)); err != nil {
+				return after, err
+			}
+			after = ev.Seq
+		}
+		if len(evs) < catchUpBatch {
+			return until, nil
+		}
+	}
+}

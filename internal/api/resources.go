@@ -1,0 +1,118 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/cohorthq/cohort"
+)
+
+// The JSON shapes of the API (DESIGN §3): snake_case, RFC 3339 times in
+// UTC, opaque string IDs, null for absent times.
+
+type groupJSON struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Status      string     `json:"status"`
+	MemberCount int        `json:"member_count"`
+	Version     int64      `json:"version"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	ArchivedAt  *time.Time `json:"archived_at"`
+}
+
+func newGroupJSON(g *cohort.Group) groupJSON {
+	return groupJSON{
+		ID: g.ID, Name: g.Name, Description: g.Description, Status: string(g.Status),
+		MemberCount: g.MemberCount, Version: g.Version,
+		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(), ArchivedAt: utcPtr(g.ArchivedAt),
+	}
+}
+
+type userJSON struct {
+	ID         string    `json:"id"`
+	Email      string    `json:"email"`
+	GivenName  string    `json:"given_name"`
+	FamilyName string    `json:"family_name"`
+	Role       string    `json:"role"`
+	Status     string    `json:"status"`
+	IsOwner    bool      `json:"is_owner"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+func newUserJSON(u *cohort.User) userJSON {
+	return userJSON{
+		ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		Role: string(u.Role), Status: string(u.Status), IsOwner: u.IsOwner,
+		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+	}
+}
+
+type auditJSON struct {
+	ID            string          `json:"id"`
+	Time          time.Time       `json:"time"`
+	Action        string          `json:"action"`
+	TargetType    string          `json:"target_type"`
+	TargetID      string          `json:"target_id"`
+	TargetName    string          `json:"target_name"`
+	ActorName     string          `json:"actor_name"`
+	ActorUserID   *string         `json:"actor_user_id"`
+	ActorAPIKeyID *string         `json:"actor_api_key_id"`
+	Changes       json.RawMessage `json:"changes"`
+	Via           string          `json:"via"`
+	RequestID     string          `json:"request_id"`
+}
+
+func newAuditJSON(e *cohort.AuditEntry) auditJSON {
+	changes := e.Changes
+	if len(changes) == 0 || !json.Valid(changes) {
+		changes = json.RawMessage("null")
+	}
+	return auditJSON{
+		ID: e.ID, Time: e.Time.UTC(), Action: e.Action, TargetType: e.TargetType, TargetID: e.TargetID,
+		TargetName: e.TargetName, ActorName: e.ActorName, ActorUserID: strPtr(e.ActorUserID),
+		ActorAPIKeyID: strPtr(e.ActorKeyID), Changes: changes, Via: e.Via, RequestID: e.RequestID,
+	}
+}
+
+// memberChangeJSON answers a member change: what it actually did and the
+// group after it.
+type memberChangeJSON struct {
+	Added   []string  `json:"added"`
+	Removed []string  `json:"removed"`
+	Group   groupJSON `json:"group"`
+}
+
+type links struct {
+	Prev *string `json:"prev"`
+	Next *string `json:"next"`
+}
+
+type listJSON[T any] struct {
+	Data  []T   `json:"data"`
+	Links links `json:"links"`
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+func strPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func nonNil(ids []string) []string {
+	if ids == nil {
+		return []string{}
+	}
+	return ids
+}

@@ -1,0 +1,369 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/cohorthq/cohort"
+)
+
+// groupFormView is the Add group and Edit group page.
+type groupFormView struct {
+	Page
+	Editing bool
+	Action  string
+	GroupID string
+	Version int64
+	Name    string
+	// Description is the optional description, as typed.
+	Description string
+	// Errors maps a field ("name", "description", "members") to messages.
+	Errors map[string][]string
+	// Message is the summary shown above the form when it was not saved.
+	Message string
+	// ArchivedMatch is an archived group holding the typed name: not an
+	// error, a pointer to what the manager may want to restore instead.
+	ArchivedMatch *cohort.Group
+	// ArchivedOK carries the name key the manager saw the note for, so
+	// the next Save goes ahead.
+	ArchivedOK string
+	// HiddenArchived counts the group's archived members (not listed).
+	HiddenArchived int
+	Picker         pickerView
+}
+
+// Limits on echoing input back: enough to show what was typed when it is
+// too long, bounded so a huge post does not come back whole.
+const (
+	echoName        = 4 * cohort.GroupNameMax
+	echoDescription = 4 * cohort.GroupDescriptionMax
+)
+
+// groupInput is a posted group form.
+type groupInput struct {
+	name, description string
+	version           int64
+	choice            memberChoice
+	idsOK             bool
+	op                string // "save", "search", "page"
+	q, after, before  string
+	archivedOK        string
+}
+
+func readGroupInput(form url.Values) groupInput {
+	in := groupInput{
+		name:        form.Get("name"),
+		description: form.Get("description"),
+		version:     parseVersion(form.Get("version")),
+		op:          form.Get("op"),
+		q:           cleanText(form.Get("q"), maxQuery),
+		after:       cleanCursor(form.Get("picker_after")),
+		before:      cleanCursor(form.Get("picker_before")),
+		archivedOK:  cleanText(form.Get("archived_ok"), echoName),
+	}
+	in.choice, in.idsOK = parseMemberChoice(form)
+	if in.after != "" || in.before != "" {
+		in.op = "page"
+	}
+	if in.op != "search" && in.op != "page" {
+		in.op = "save"
+	}
+	return in
+}
+
+func (h *Handler) handleGroupNew(w http.ResponseWriter, r *http.Request) {
+	if !h.requireManager(w, r) {
+		return
+	}
+	v := h.newFormView(r, nil)
+	if !h.fillPicker(w, r, &v, "", "", "", memberChoice{}) {
+		return
+	}
+	h.render(w, r, http.StatusOK, "group_form", v)
+}
+
+func (h *Handler) handleGroupEdit(w http.ResponseWriter, r *http.Request) {
+	if !h.requireManager(w, r) {
+		return
+	}
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	if g.Archived() {
+		h.renderGroupView(w, r, http.StatusOK, g, "This group is archived, so it cannot be edited. Restore it to make changes.")
+		return
+	}
+	v := h.newFormView(r, g)
+	if !h.fillPicker(w, r, &v, "", "", "", memberChoice{}) {
+		return
+	}
+	h.render(w, r, http.StatusOK, "group_form", v)
+}
+
+// newFormView starts the form for a new group (g nil) or for editing g,
+// filled with g's current data.
+func (h *Handler) newFormView(r *http.Request, g *cohort.Group) groupFormView {
+	if g == nil {
+		return groupFormView{Page: h.settingsPage(r, "groups", "Add group"), Action: "/settings/groups/new"}
+	}
+	return groupFormView{
+		Page:           h.settingsPage(r, "groups", "Edit group"),
+		Editing:        true,
+		Action:         "/settings/groups/" + url.PathEscape(g.ID) + "/edit",
+		GroupID:        g.ID,
+		Version:        g.Version,
+		Name:           g.Name,
+		Description:    g.Description,
+		HiddenArchived: g.ArchivedMemberCount,
+	}
+}
+
+// fillPicker loads the picker into v; on failure it answers and returns
+// false.
+func (h *Handler) fillPicker(w http.ResponseWriter, r *http.Request, v *groupFormView, q, after, before string, c memberChoice) bool {
+	p, err := h.loadPicker(r.Context(), v.GroupID, q, after, before, c)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return false
+	}
+	v.Picker = p
+	return true
+}
+
+// echo puts the typed input back into the form.
+func (v *groupFormView) echo(in groupInput) {
+	v.Name = cleanText(in.name, echoName)
+	v.Description = cleanMultiline(in.description, echoDescription)
+}
+
+func (v *groupFormView) fieldError(field, msg string) {
+	if v.Errors == nil {
+		v.Errors = map[string][]string{}
+	}
+	v.Errors[field] = append(v.Errors[field], msg)
+}
+
+// validate checks the typed fields in the domain and marks v's fields.
+func (v *groupFormView) validate(in groupInput) (name, description string, ok bool) {
+	name, nerr := cohort.ValidateGroupName(in.name)
+	if nerr != nil {
+		v.fieldError("name", cohort.ErrorMessage(nerr))
+	}
+	description, derr := cohort.ValidateGroupDescription(in.description)
+	if derr != nil {
+		v.fieldError("description", cohort.ErrorMessage(derr))
+	} else if hasBadControl(description) {
+		v.fieldError("description", "The description contains characters that cannot be shown: remove them.")
+	}
+	if !in.idsOK {
+		v.fieldError("members", "Some of the chosen staff could not be read. Reload the page and choose again.")
+	}
+	if len(v.Errors) > 0 {
+		v.Message = "The group was not saved. Correct the marked fields and select Save again."
+		return name, description, false
+	}
+	return name, description, true
+}
+
+// storeErrors turns a refused save into field messages on the form.
+func (h *Handler) storeErrors(r *http.Request, v *groupFormView, name string, err error) {
+	switch cohort.ErrorCode(err) {
+	case cohort.ECONFLICT:
+		v.fieldError("name", fmt.Sprintf("A group named %q already exists. Choose another name.", h.activeNameHolder(r, name)))
+	default:
+		fields := cohort.ErrorFields(err)
+		for f, msgs := range fields {
+			switch f {
+			case "name", "description":
+			case "member_ids", "add", "remove":
+				f = "members"
+			default:
+				f = "members"
+			}
+			for _, m := range msgs {
+				v.fieldError(f, m)
+			}
+		}
+		if len(fields) == 0 {
+			v.fieldError("members", cohort.ErrorMessage(err))
+		}
+	}
+	v.Message = "The group was not saved. Correct the marked fields and select Save again."
+}
+
+// archivedNote looks for an archived group holding name (other than
+// self) that the manager has not yet been told about.
+func (h *Handler) archivedNote(r *http.Request, v *groupFormView, name, self string, in groupInput) (bool, error) {
+	key := cohort.NameKey(name)
+	if in.archivedOK == key {
+		return false, nil
+	}
+	found, err := h.svc.Groups.FindArchivedByName(r.Context(), name)
+	if err != nil {
+		return false, err
+	}
+	for _, g := range found {
+		if g.ID != self {
+			v.ArchivedMatch = g
+			v.ArchivedOK = key
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) {
+	if !h.requireManager(w, r) || !h.parseForm(w, r) {
+		return
+	}
+	in := readGroupInput(r.PostForm)
+	v := h.newFormView(r, nil)
+	v.echo(in)
+	choice, _ := h.normalize(r.Context(), "", in.choice)
+	if in.op != "save" {
+		if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
+			h.render(w, r, http.StatusOK, "group_form", v)
+		}
+		return
+	}
+	name, description, ok := v.validate(in)
+	status := http.StatusUnprocessableEntity
+	if ok {
+		note, err := h.archivedNote(r, &v, name, "", in)
+		if err != nil {
+			h.serviceError(w, r, err)
+			return
+		}
+		if !note {
+			g, err := h.svc.Groups.CreateGroup(r.Context(), cohort.GroupCreate{Name: name, Description: description, MemberIDs: sortedKeys(choice.add)})
+			if err == nil {
+				http.Redirect(w, r, doneURL("created", g), http.StatusSeeOther)
+				return
+			}
+			if code := cohort.ErrorCode(err); code != cohort.EINVALID && code != cohort.ECONFLICT {
+				h.serviceError(w, r, err)
+				return
+			}
+			h.storeErrors(r, &v, name, err)
+			status = statusFor(err)
+		} else {
+			status = http.StatusOK
+		}
+	}
+	if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
+		h.render(w, r, status, "group_form", v)
+	}
+}
+
+func statusFor(err error) int {
+	switch cohort.ErrorCode(err) {
+	case cohort.ECONFLICT, cohort.ESTALE, cohort.EARCHIVED:
+		return http.StatusConflict
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// staleMessage is shown with the current version of a group when a save
+// was made against an older one.
+const staleMessage = "This group was changed by someone else while you were editing, so your changes were not saved. Here is the current version: make your changes again and select Save."
+
+func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
+	if !h.requireManager(w, r) || !h.parseForm(w, r) {
+		return
+	}
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	if g.Archived() {
+		h.renderGroupView(w, r, http.StatusConflict, g, "This group is archived, so it cannot be edited and nothing was saved. Restore it to make changes.")
+		return
+	}
+	in := readGroupInput(r.PostForm)
+	v := h.newFormView(r, g)
+	if in.version == 0 || in.version != g.Version && in.op == "save" {
+		h.renderStale(w, r, g)
+		return
+	}
+	v.Version = in.version
+	v.echo(in)
+	choice, err := h.normalize(r.Context(), g.ID, in.choice)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	if in.op != "save" {
+		if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
+			h.render(w, r, http.StatusOK, "group_form", v)
+		}
+		return
+	}
+	name, description, ok := v.validate(in)
+	status := http.StatusUnprocessableEntity
+	if ok {
+		note := false
+		if cohort.NameKey(name) != cohort.NameKey(g.Name) {
+			if note, err = h.archivedNote(r, &v, name, g.ID, in); err != nil {
+				h.serviceError(w, r, err)
+				return
+			}
+		}
+		if !note {
+			updated, _, err := h.svc.Groups.UpdateGroup(r.Context(), g.ID, cohort.GroupUpdate{
+				Name:        &name,
+				Description: &description,
+				Add:         sortedKeys(choice.add),
+				Remove:      sortedKeys(choice.remove),
+				IfVersion:   in.version,
+			})
+			switch code := cohort.ErrorCode(err); code {
+			case "":
+				http.Redirect(w, r, doneURL("saved", updated), http.StatusSeeOther)
+				return
+			case cohort.ESTALE:
+				h.renderStale(w, r, g)
+				return
+			case cohort.EARCHIVED:
+				current, ferr := h.svc.Groups.FindGroupByID(r.Context(), g.ID)
+				if ferr != nil {
+					h.serviceError(w, r, ferr)
+					return
+				}
+				h.renderGroupView(w, r, http.StatusConflict, current, "Someone archived this group while you were editing, so nothing was saved. Restore it to make changes.")
+				return
+			case cohort.EINVALID, cohort.ECONFLICT:
+				h.storeErrors(r, &v, name, err)
+				status = statusFor(err)
+			default:
+				h.serviceError(w, r, err)
+				return
+			}
+		} else {
+			status = http.StatusOK
+		}
+	}
+	if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
+		h.render(w, r, status, "group_form", v)
+	}
+}
+
+// renderStale shows the group as it is now, with the stale-edit message.
+func (h *Handler) renderStale(w http.ResponseWriter, r *http.Request, old *cohort.Group) {
+	g, err := h.svc.Groups.FindGroupByID(r.Context(), old.ID)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	if g.Archived() {
+		h.renderGroupView(w, r, http.StatusConflict, g, "Someone archived this group while you were editing, so nothing was saved. Restore it to make changes.")
+		return
+	}
+	v := h.newFormView(r, g)
+	v.Message = staleMessage
+	if !h.fillPicker(w, r, &v, "", "", "", memberChoice{}) {
+		return
+	}
+	h.render(w, r, http.StatusConflict, "group_form", v)
+}

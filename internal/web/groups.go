@@ -1,0 +1,300 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+
+	"github.com/cohorthq/cohort"
+)
+
+// Page sizes.
+const (
+	groupsPerPage  = 25
+	membersPerPage = 50
+)
+
+// groupListView is Settings → Groups.
+type groupListView struct {
+	Page
+	Archived      bool
+	Query         string
+	ActiveCount   int
+	ArchivedCount int
+	Groups        []*cohort.Group
+	// Matches is how many groups match the tab and search, all pages.
+	Matches   int
+	CanManage bool
+	ActiveURL string
+	// ArchivedURL links the Archived tab; both tabs keep the search.
+	ArchivedURL string
+	ClearURL    string
+	PrevURL     string
+	NextURL     string
+}
+
+// listURL builds a Groups list address.
+func listURL(archived bool, q, after, before string) string {
+	v := url.Values{}
+	if archived {
+		v.Set("status", "archived")
+	}
+	if q != "" {
+		v.Set("q", q)
+	}
+	if after != "" {
+		v.Set("after", after)
+	}
+	if before != "" {
+		v.Set("before", before)
+	}
+	if len(v) == 0 {
+		return "/settings/groups"
+	}
+	return "/settings/groups?" + v.Encode()
+}
+
+// Confirmations shown after a change; the group's name is read from the
+// store, not from the address, so a link cannot put words on the page.
+var doneMessages = map[string]string{
+	"created":  "Group %q created.",
+	"saved":    "Group %q saved.",
+	"archived": "Group %q archived. You can find it under Archived.",
+	"restored": "Group %q restored.",
+}
+
+func doneURL(done string, g *cohort.Group) string {
+	return "/settings/groups?" + url.Values{"done": {done}, "group": {g.ID}}.Encode()
+}
+
+func (h *Handler) flash(r *http.Request) string {
+	q := r.URL.Query()
+	format, ok := doneMessages[q.Get("done")]
+	id := q.Get("group")
+	if !ok || !validID(id) {
+		return ""
+	}
+	g, err := h.svc.Groups.FindGroupByID(r.Context(), id)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprintf(format, g.Name)
+}
+
+func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	v := groupListView{
+		Page:      h.settingsPage(r, "groups", "Groups"),
+		Archived:  q.Get("status") == "archived",
+		Query:     cleanText(q.Get("q"), maxQuery),
+		CanManage: ctxActor(ctx).CanManageGroups(),
+	}
+	v.Flash = h.flash(r)
+	active, archived, err := h.svc.Groups.CountGroups(ctx)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	v.ActiveCount, v.ArchivedCount = active, archived
+	status := cohort.StatusActive
+	if v.Archived {
+		status = cohort.StatusArchived
+		v.Title = "Archived groups"
+	}
+	page, err := h.svc.Groups.FindGroups(ctx, cohort.GroupFilter{
+		Status: status,
+		Query:  v.Query,
+		Limit:  groupsPerPage,
+		After:  cleanCursor(q.Get("after")),
+		Before: cleanCursor(q.Get("before")),
+	})
+	if err != nil {
+		if cohort.ErrorCode(err) == cohort.EINVALID {
+			// A cursor from another listing or an old link: start over.
+			http.Redirect(w, r, listURL(v.Archived, v.Query, "", ""), http.StatusSeeOther)
+			return
+		}
+		h.serviceError(w, r, err)
+		return
+	}
+	v.Groups, v.Matches = page.Groups, page.Total
+	v.ActiveURL = listURL(false, v.Query, "", "")
+	v.ArchivedURL = listURL(true, v.Query, "", "")
+	v.ClearURL = listURL(v.Archived, "", "", "")
+	if page.Prev != "" {
+		v.PrevURL = listURL(v.Archived, v.Query, "", page.Prev)
+	}
+	if page.Next != "" {
+		v.NextURL = listURL(v.Archived, v.Query, page.Next, "")
+	}
+	h.render(w, r, http.StatusOK, "groups", v)
+}
+
+// groupView is the read-only page of one group: every staff member may
+// see it; managers get Edit/Archive or Restore.
+type groupView struct {
+	Page
+	Group     *cohort.Group
+	Members   []*cohort.User
+	CanManage bool
+	// Message explains why this page is shown instead of another (an
+	// archived group's edit page).
+	Message string
+	PrevURL string
+	NextURL string
+}
+
+func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (*cohort.Group, bool) {
+	id := r.PathValue("id")
+	if !validID(id) {
+		h.notFound(w, r, "There is no such group. It may have been removed, or the link is wrong.")
+		return nil, false
+	}
+	g, err := h.svc.Groups.FindGroupByID(r.Context(), id)
+	if err != nil {
+		if cohort.ErrorCode(err) == cohort.ENOTFOUND {
+			h.notFound(w, r, "There is no such group. It may have been removed, or the link is wrong.")
+			return nil, false
+		}
+		h.serviceError(w, r, err)
+		return nil, false
+	}
+	return g, true
+}
+
+func (h *Handler) handleGroupView(w http.ResponseWriter, r *http.Request) {
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	h.renderGroupView(w, r, http.StatusOK, g, "")
+}
+
+func (h *Handler) renderGroupView(w http.ResponseWriter, r *http.Request, status int, g *cohort.Group, msg string) {
+	q := r.URL.Query()
+	page, err := h.svc.Groups.FindMembers(r.Context(), g.ID, cohort.UserFilter{
+		Status: cohort.StatusActive,
+		Limit:  membersPerPage,
+		After:  cleanCursor(q.Get("after")),
+		Before: cleanCursor(q.Get("before")),
+	})
+	if err != nil && cohort.ErrorCode(err) == cohort.EINVALID {
+		page, err = h.svc.Groups.FindMembers(r.Context(), g.ID, cohort.UserFilter{Status: cohort.StatusActive, Limit: membersPerPage})
+	}
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	v := groupView{
+		Page:      h.settingsPage(r, "groups", g.Name),
+		Group:     g,
+		Members:   page.Users,
+		CanManage: ctxActor(r.Context()).CanManageGroups(),
+		Message:   msg,
+	}
+	base := "/settings/groups/" + url.PathEscape(g.ID)
+	if page.Prev != "" {
+		v.PrevURL = base + "?" + url.Values{"before": {page.Prev}}.Encode()
+	}
+	if page.Next != "" {
+		v.NextURL = base + "?" + url.Values{"after": {page.Next}}.Encode()
+	}
+	h.render(w, r, status, "group", v)
+}
+
+// requireManager answers 403 unless the actor manages groups.
+func (h *Handler) requireManager(w http.ResponseWriter, r *http.Request) bool {
+	if ctxActor(r.Context()).CanManageGroups() {
+		return true
+	}
+	h.forbidden(w, r, "Only the account owner, practitioner admins and practice managers can change groups. You can still view them.")
+	return false
+}
+
+func (h *Handler) handleGroupArchive(w http.ResponseWriter, r *http.Request) {
+	if !h.requireManager(w, r) {
+		return
+	}
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	g, err := h.svc.Groups.ArchiveGroup(r.Context(), g.ID)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, doneURL("archived", g), http.StatusSeeOther)
+}
+
+// restoreView offers to restore a group under another name when an
+// active group holds its name.
+type restoreView struct {
+	Page
+	Group   *cohort.Group
+	Message string
+	NewName string
+	Errors  map[string][]string
+}
+
+func (h *Handler) handleGroupRestore(w http.ResponseWriter, r *http.Request) {
+	if !h.requireManager(w, r) {
+		return
+	}
+	g, ok := h.loadGroup(w, r)
+	if !ok {
+		return
+	}
+	if !h.parseForm(w, r) {
+		return
+	}
+	newName := ""
+	if _, asked := r.PostForm["name"]; asked {
+		var err error
+		newName, err = cohort.ValidateGroupName(r.PostForm.Get("name"))
+		if err != nil {
+			h.renderRestore(w, r, http.StatusUnprocessableEntity, g, cleanText(r.PostForm.Get("name"), 2*cohort.GroupNameMax), cohort.ErrorMessage(err))
+			return
+		}
+	}
+	restored, err := h.svc.Groups.RestoreGroup(r.Context(), g.ID, newName)
+	switch cohort.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, doneURL("restored", restored), http.StatusSeeOther)
+	case cohort.ECONFLICT:
+		name := newName
+		if name == "" {
+			name = g.Name
+		}
+		msg := fmt.Sprintf("An active group is already named %q. Restore this group under another name, or rename the other group first.", h.activeNameHolder(r, name))
+		h.renderRestore(w, r, http.StatusConflict, g, newName, msg)
+	case cohort.EINVALID:
+		h.renderRestore(w, r, http.StatusUnprocessableEntity, g, newName, cohort.ErrorMessage(err))
+	default:
+		h.serviceError(w, r, err)
+	}
+}
+
+func (h *Handler) renderRestore(w http.ResponseWriter, r *http.Request, status int, g *cohort.Group, newName, msg string) {
+	v := restoreView{
+		Page:    h.settingsPage(r, "groups", "Restore under another name"),
+		Group:   g,
+		Message: msg,
+		NewName: newName,
+	}
+	if newName != "" || status == http.StatusUnprocessableEntity {
+		v.Errors = map[string][]string{"name": {msg}}
+	}
+	h.render(w, r, status, "group_restore", v)
+}
+
+// activeNameHolder returns the name as the active group holding it spells
+// it, or name itself when none is found.
+func (h *Handler) activeNameHolder(r *http.Request, name string) string {
+	page, err := h.svc.Groups.FindGroups(r.Context(), cohort.GroupFilter{Status: cohort.StatusActive, Name: name, Limit: 1})
+	if err == nil && len(page.Groups) > 0 {
+		return page.Groups[0].Name
+	}
+	return name
+}

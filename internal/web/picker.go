@@ -1,0 +1,238 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"net/url"
+	"sort"
+
+	"github.com/cohorthq/cohort"
+)
+
+// The user picker of the Add and Edit group forms. It is a plain list of
+// labelled checkboxes inside the group form, so it works without
+// JavaScript; picker.js swaps its results as the manager types, through
+// handlePicker. Selections survive searches and pages by this rule:
+//
+//   - every checkbox rendered is also posted as "shown", and checked ones
+//     as "member";
+//   - choices made on earlier renders that are not shown now travel as
+//     hidden "keep_add" / "keep_remove" fields;
+//   - the server computes add = chosen − current members and
+//     remove = unchosen ∩ current members, and saves them with the name in
+//     one update.
+
+// Picker page sizes: members of the group are listed first (up to
+// pickerMembers), then other active staff a page at a time.
+const (
+	pickerMembers = 100
+	pickerOthers  = 50
+)
+
+// memberChoice is the pending change of membership a form carries.
+type memberChoice struct {
+	add    map[string]bool
+	remove map[string]bool
+}
+
+// parseMemberChoice reads shown/member/keep_* from a posted form. ok is
+// false when an ID is malformed (a tampered or broken form).
+func parseMemberChoice(form url.Values) (c memberChoice, ok bool) {
+	c = memberChoice{add: map[string]bool{}, remove: map[string]bool{}}
+	ok = true
+	check := func(ids []string) []string {
+		out := ids[:0:0]
+		for _, id := range ids {
+			if !validID(id) {
+				ok = false
+				continue
+			}
+			out = append(out, id)
+		}
+		return out
+	}
+	for _, id := range check(form["keep_add"]) {
+		c.add[id] = true
+	}
+	for _, id := range check(form["keep_remove"]) {
+		c.remove[id] = true
+	}
+	checked := map[string]bool{}
+	for _, id := range check(form["member"]) {
+		checked[id] = true
+	}
+	// What is on the screen wins over what was carried.
+	for _, id := range check(form["shown"]) {
+		delete(c.add, id)
+		delete(c.remove, id)
+		if checked[id] {
+			c.add[id] = true
+		} else {
+			c.remove[id] = true
+		}
+	}
+	// A checked box that was not declared shown (an odd client) still
+	// counts as chosen.
+	for id := range checked {
+		if !c.remove[id] {
+			c.add[id] = true
+		}
+	}
+	return c, ok
+}
+
+// normalize keeps only real changes: adds of non-members and removes of
+// members of groupID ("" for a new group, which has no members).
+func (h *Handler) normalize(ctx context.Context, groupID string, c memberChoice) (memberChoice, error) {
+	out := memberChoice{add: map[string]bool{}, remove: map[string]bool{}}
+	if groupID == "" {
+		for id := range c.add {
+			out.add[id] = true
+		}
+		return out, nil
+	}
+	ids := make([]string, 0, len(c.add)+len(c.remove))
+	for id := range c.add {
+		ids = append(ids, id)
+	}
+	for id := range c.remove {
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	page, err := h.svc.Groups.FindMembers(ctx, groupID, cohort.UserFilter{IDs: ids})
+	if err != nil {
+		return out, err
+	}
+	member := map[string]bool{}
+	for _, u := range page.Users {
+		member[u.ID] = true
+	}
+	for id := range c.add {
+		if !member[id] {
+			out.add[id] = true
+		}
+	}
+	for id := range c.remove {
+		if member[id] {
+			out.remove[id] = true
+		}
+	}
+	return out, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pickerView is the picker's results: what the "picker" partial renders.
+type pickerView struct {
+	GroupID string
+	Query   string
+	// Members are the group's active members matching Query (edit only).
+	Members      []pickerRow
+	MembersTotal int
+	// Others are the other active staff matching Query, one page.
+	Others      []pickerRow
+	OthersTotal int
+	Next        string
+	Prev        string
+	// Carried holds the choices not shown in this render.
+	KeepAdd    []string
+	KeepRemove []string
+}
+
+// MoreMembers is how many matching members are not listed.
+func (p pickerView) MoreMembers() int { return p.MembersTotal - len(p.Members) }
+
+type pickerRow struct {
+	ID       string
+	Name     string
+	Role     string
+	Checked  bool
+	IsMember bool
+}
+
+// loadPicker lists staff for the picker and applies the pending choice c
+// (already normalised) to the checkboxes.
+func (h *Handler) loadPicker(ctx context.Context, groupID, q, after, before string, c memberChoice) (pickerView, error) {
+	v := pickerView{GroupID: groupID, Query: q}
+	shown := map[string]bool{}
+	if groupID != "" {
+		page, err := h.svc.Groups.FindMembers(ctx, groupID, cohort.UserFilter{Status: cohort.StatusActive, Query: q, Limit: pickerMembers})
+		if err != nil {
+			return v, err
+		}
+		v.MembersTotal = page.Total
+		for _, u := range page.Users {
+			shown[u.ID] = true
+			v.Members = append(v.Members, pickerRow{ID: u.ID, Name: u.Name(), Role: u.Role.Label(), IsMember: true, Checked: !c.remove[u.ID]})
+		}
+	}
+	f := cohort.UserFilter{Status: cohort.StatusActive, Query: q, ExcludeGroupID: groupID, Limit: pickerOthers, After: after, Before: before}
+	page, err := h.svc.Users.FindUsers(ctx, f)
+	if err != nil && (after != "" || before != "") && cohort.ErrorCode(err) == cohort.EINVALID {
+		// A stale or foreign cursor: show the first page instead.
+		f.After, f.Before = "", ""
+		page, err = h.svc.Users.FindUsers(ctx, f)
+	}
+	if err != nil {
+		return v, err
+	}
+	v.OthersTotal, v.Next, v.Prev = page.Total, page.Next, page.Prev
+	for _, u := range page.Users {
+		shown[u.ID] = true
+		v.Others = append(v.Others, pickerRow{ID: u.ID, Name: u.Name(), Role: u.Role.Label(), Checked: c.add[u.ID]})
+	}
+	for _, id := range sortedKeys(c.add) {
+		if !shown[id] {
+			v.KeepAdd = append(v.KeepAdd, id)
+		}
+	}
+	for _, id := range sortedKeys(c.remove) {
+		if !shown[id] {
+			v.KeepRemove = append(v.KeepRemove, id)
+		}
+	}
+	return v, nil
+}
+
+// handlePicker answers picker.js with the picker's results as an HTML
+// fragment. Checkboxes show the stored membership; the script re-applies
+// the choices the manager made on the page.
+func (h *Handler) handlePicker(w http.ResponseWriter, r *http.Request) {
+	if !h.requireManager(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	groupID := q.Get("group")
+	if groupID != "" {
+		if !validID(groupID) {
+			h.notFound(w, r, "There is no such group.")
+			return
+		}
+		if _, err := h.svc.Groups.FindGroupByID(r.Context(), groupID); err != nil {
+			h.serviceError(w, r, err)
+			return
+		}
+	}
+	v, err := h.loadPicker(r.Context(), groupID, cleanText(q.Get("q"), maxQuery), cleanCursor(q.Get("after")), cleanCursor(q.Get("before")), memberChoice{})
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := h.tmpl.fragment(&buf, "picker", v); err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(buf.Bytes())
+}

@@ -1,0 +1,106 @@
+// The user picker on the Add and Edit group forms: search as you type and
+// page without reloading the form. Without this file the Search, More
+// staff and Previous staff buttons post the form and the server renders
+// it again with everything kept; this script follows the same rules.
+(function () {
+  'use strict';
+  var form = document.getElementById('group-form');
+  var results = document.getElementById('picker-results');
+  var search = document.getElementById('picker-q');
+  var keep = document.getElementById('picker-keep');
+  if (!form || !results || !search || !keep || !window.fetch) return;
+  var save = form.querySelector('button[name="op"][value="save"]');
+  var group = form.getAttribute('data-group') || '';
+  var timer = null;
+  var latest = 0;
+
+  // The choices carried in hidden fields: id -> 'add' | 'remove'.
+  function carried() {
+    var m = {};
+    keep.querySelectorAll('input').forEach(function (i) {
+      m[i.value] = i.name === 'keep_add' ? 'add' : 'remove';
+    });
+    return m;
+  }
+  function carry(m) {
+    keep.textContent = '';
+    Object.keys(m).forEach(function (id) {
+      var i = document.createElement('input');
+      i.type = 'hidden';
+      i.name = m[id] === 'add' ? 'keep_add' : 'keep_remove';
+      i.value = id;
+      keep.appendChild(i);
+    });
+  }
+  // Fold the boxes on screen into the carried choices: a box differing
+  // from the stored membership is a choice; one that matches is not.
+  function collect() {
+    var m = carried();
+    results.querySelectorAll('input[type="checkbox"][name="member"]').forEach(function (box) {
+      var member = box.hasAttribute('data-member');
+      if (box.checked !== member) m[box.value] = box.checked ? 'add' : 'remove';
+      else delete m[box.value];
+    });
+    return m;
+  }
+  function apply(m) {
+    results.querySelectorAll('input[type="checkbox"][name="member"]').forEach(function (box) {
+      if (m[box.value] === 'add') box.checked = true;
+      if (m[box.value] === 'remove') box.checked = false;
+    });
+  }
+
+  function load(extra) {
+    var m = collect();
+    carry(m);
+    var params = new URLSearchParams();
+    params.set('q', search.value);
+    if (group) params.set('group', group);
+    Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
+    var mine = ++latest;
+    results.setAttribute('aria-busy', 'true');
+    fetch('/settings/groups/picker?' + params.toString(), {
+      credentials: 'same-origin',
+      headers: { 'Accept': 'text/html' }
+    }).then(function (res) {
+      if (!res.ok || res.redirected) throw new Error('picker ' + res.status);
+      return res.text();
+    }).then(function (html) {
+      if (mine !== latest) return;
+      results.innerHTML = html;
+      apply(m);
+    }).catch(function () {
+      // Leave the list as it is: the Search button still works.
+    }).then(function () {
+      if (mine === latest) results.removeAttribute('aria-busy');
+    });
+  }
+
+  search.addEventListener('input', function () {
+    if (timer !== null) window.clearTimeout(timer);
+    timer = window.setTimeout(function () { timer = null; load(); }, 200);
+  });
+  form.addEventListener('keydown', function (e) {
+    if (e.key !== 'Enter' || e.isComposing) return;
+    var t = e.target;
+    if (t === search) {
+      // Enter in the search box searches now instead of posting the form.
+      e.preventDefault();
+      if (timer !== null) { window.clearTimeout(timer); timer = null; }
+      load();
+    } else if (t instanceof HTMLInputElement && t.type !== 'checkbox' && save) {
+      // Enter in Name saves (the first button of the form is Search).
+      e.preventDefault();
+      form.requestSubmit(save);
+    }
+  });
+  form.addEventListener('click', function (e) {
+    var b = e.target.closest('button[name="op"][value="search"], button[name="picker_after"], button[name="picker_before"]');
+    if (!b || !form.contains(b)) return;
+    e.preventDefault();
+    var extra = {};
+    if (b.name === 'picker_after') extra.after = b.value;
+    if (b.name === 'picker_before') extra.before = b.value;
+    load(extra);
+  });
+})();

@@ -1,0 +1,206 @@
+// Package web serves Cohort's pages: sign-in and Settings (Groups, and the
+// Settings pages others add). Pages are rendered on the server from
+// html/template and work without JavaScript; small static scripts make
+// them quicker (picker search as you type, live updates). The package
+// speaks only to the domain's services, never to SQL.
+package web
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/httpx"
+)
+
+// Options configure the pages.
+type Options struct {
+	// SecureCookies marks cookies Secure with the "__Host-" prefix; set it
+	// when the site is served over HTTPS (the server's Config.TLS).
+	SecureCookies bool
+	// SessionTTL is how long a sign-in lasts at most (default 12 hours).
+	SessionTTL time.Duration
+	// LiveEventsURL is the server-sent events stream that live.js listens
+	// to ("/events" when the events package is mounted); empty turns live
+	// updates off so pages never ask for a stream that is not there.
+	LiveEventsURL string
+}
+
+// DefaultSessionTTL is the absolute lifetime of a browser session.
+const DefaultSessionTTL = 12 * time.Hour
+
+// Handler serves the pages.
+type Handler struct {
+	svc    cohort.Services
+	logger *slog.Logger
+	opts   Options
+	tmpl   *templates
+}
+
+// New parses every template and indexes the static files; a broken
+// template fails here, at start, not on a request.
+func New(svc cohort.Services, logger *slog.Logger, opts Options) (*Handler, error) {
+	if opts.SessionTTL <= 0 {
+		opts.SessionTTL = DefaultSessionTTL
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	t, err := loadTemplates()
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{svc: svc, logger: logger, opts: opts, tmpl: t}, nil
+}
+
+// Routes lists every page and form endpoint. Manage routes check the
+// actor's permission themselves and answer 403; the store checks again.
+func (h *Handler) Routes() []httpx.Route {
+	f := func(fn http.HandlerFunc) http.Handler { return fn }
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/static/{file}", Public: true, Stateless: true, Handler: f(h.handleStatic)},
+		{Method: "GET", Pattern: "/{$}", Handler: f(h.handleHome)},
+		{Method: "GET", Pattern: "/signin", Public: true, Handler: f(h.handleSignInForm)},
+		{Method: "POST", Pattern: "/signin", Public: true, Handler: f(h.handleSignIn)},
+		{Method: "POST", Pattern: "/signout", Public: true, Handler: f(h.handleSignOut)},
+		{Method: "GET", Pattern: "/settings", Handler: f(h.handleSettings)},
+
+		{Method: "GET", Pattern: "/settings/groups", Handler: f(h.handleGroupList)},
+		{Method: "GET", Pattern: "/settings/groups/new", Handler: f(h.handleGroupNew)},
+		{Method: "POST", Pattern: "/settings/groups/new", Handler: f(h.handleGroupCreate)},
+		{Method: "GET", Pattern: "/settings/groups/picker", Handler: f(h.handlePicker)},
+		{Method: "GET", Pattern: "/settings/groups/{id}", Handler: f(h.handleGroupView)},
+		{Method: "GET", Pattern: "/settings/groups/{id}/edit", Handler: f(h.handleGroupEdit)},
+		{Method: "POST", Pattern: "/settings/groups/{id}/edit", Handler: f(h.handleGroupUpdate)},
+		{Method: "POST", Pattern: "/settings/groups/{id}/archive", Handler: f(h.handleGroupArchive)},
+		{Method: "POST", Pattern: "/settings/groups/{id}/restore", Handler: f(h.handleGroupRestore)},
+	}
+}
+
+// Page is what the shared layout needs; every page's view model embeds it.
+type Page struct {
+	Title     string
+	SignedIn  bool
+	Actor     cohort.Actor
+	CSRFToken string
+	// Section names the top navigation entry that is current ("settings").
+	Section string
+	// SettingsNav is the Settings sub-navigation; empty outside Settings.
+	SettingsNav []NavLink
+	// Flash is a confirmation shown once at the top of the page.
+	Flash   string
+	LiveURL string
+}
+
+// page starts a view model for a request.
+func (h *Handler) page(r *http.Request, title string) Page {
+	a, ok := cohort.ActorFromContext(r.Context())
+	p := Page{Title: title, SignedIn: ok, Actor: a, CSRFToken: httpx.CSRFToken(r.Context())}
+	if ok {
+		p.LiveURL = h.opts.LiveEventsURL
+	}
+	return p
+}
+
+// settingsPage starts a view model for a Settings page; key names its
+// entry in the sub-navigation.
+func (h *Handler) settingsPage(r *http.Request, key, title string) Page {
+	p := h.page(r, title)
+	p.Section = "settings"
+	p.SettingsNav = settingsNavFor(p.Actor, key)
+	return p
+}
+
+// render executes a page into a buffer first, so a template error becomes
+// a clean 500 instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+	var buf bytes.Buffer
+	if err := h.tmpl.execute(&buf, name, data); err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// errorView is the view model of the error page.
+type errorView struct {
+	Page
+	Message string
+}
+
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
+	p := h.page(r, title)
+	if p.SignedIn {
+		p.Section = "settings"
+		p.SettingsNav = settingsNavFor(p.Actor, "")
+	}
+	var buf bytes.Buffer
+	if err := h.tmpl.execute(&buf, "error", errorView{Page: p, Message: msg}); err != nil {
+		h.logger.ErrorContext(r.Context(), "rendering error page", "err", err, "request_id", httpx.RequestID(r.Context()))
+		http.Error(w, msg, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	h.logger.ErrorContext(r.Context(), "internal error", "err", err, "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path)
+	h.errorPage(w, r, http.StatusInternalServerError, "Internal error",
+		"Something went wrong on our side and nothing was changed. Try again; if it keeps happening, tell your administrator the request ID "+httpx.RequestID(r.Context())+".")
+}
+
+func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, msg string) {
+	h.errorPage(w, r, http.StatusForbidden, "Not allowed", msg)
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, msg string) {
+	h.errorPage(w, r, http.StatusNotFound, "Not found", msg)
+}
+
+// serviceError renders an error from a service call that has no form to
+// go back to: the matching page, or 500 for anything unexpected.
+func (h *Handler) serviceError(w http.ResponseWriter, r *http.Request, err error) {
+	switch cohort.ErrorCode(err) {
+	case cohort.ENOTFOUND:
+		h.notFound(w, r, cohort.ErrorMessage(err))
+	case cohort.EFORBIDDEN:
+		h.forbidden(w, r, cohort.ErrorMessage(err))
+	case cohort.EUNAUTHORIZED:
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	case cohort.EUNAVAILABLE:
+		h.errorPage(w, r, http.StatusServiceUnavailable, "Cohort is unavailable", cohort.ErrorMessage(err))
+	case cohort.EINVALID, cohort.ECONFLICT, cohort.ESTALE, cohort.EARCHIVED:
+		h.errorPage(w, r, http.StatusConflict, "Not changed", cohort.ErrorMessage(err))
+	default:
+		h.internalError(w, r, err)
+	}
+}
+
+func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/settings/groups", http.StatusSeeOther)
+}
+
+// handleSettings opens the first Settings page the actor may see.
+func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request) {
+	a, _ := cohort.ActorFromContext(r.Context())
+	nav := settingsNavFor(a, "")
+	if len(nav) == 0 {
+		h.forbidden(w, r, "There are no settings you can open. Ask a practice manager or the account owner.")
+		return
+	}
+	http.Redirect(w, r, nav[0].Path, http.StatusSeeOther)
+}
+
+// ctxActor returns the request's actor; the server's gate guarantees one
+// on every non-public route.
+func ctxActor(ctx context.Context) cohort.Actor {
+	a, _ := cohort.ActorFromContext(ctx)
+	return a
+}

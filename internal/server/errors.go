@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-
 )
 
 // errorPage is the server's own minimal page for refusals that happen
@@ -85,4 +84,3 @@ func slogLevelFor(status int) slog.Level {
 	}
 	return slog.LevelInfo
 }
-

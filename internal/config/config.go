@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -85,8 +86,11 @@ type Set int
 const (
 	// SetDB is what every command that opens the database accepts.
 	SetDB Set = iota
-	// SetServe is everything `cohort serve` accepts (includes SetDB).
+	// SetServe is what only `cohort serve` accepts.
 	SetServe
+	// SetWebhook is what commands that create webhooks accept (serve and
+	// `webhook create`).
+	SetWebhook
 )
 
 // Option describes one setting, for flags, the environment and docs.
@@ -147,7 +151,7 @@ func options() []Option {
 		{Flag: "rate-limit", Env: "COHORT_RATE_LIMIT", set: SetServe,
 			Usage: "requests per minute per API key; 0 turns the limit off",
 			value: func(c *Config) flag.Value { return &intValue{p: &c.RateLimit, min: 0} }},
-		{Flag: "webhook-allow-private", Env: "COHORT_WEBHOOK_ALLOW_PRIVATE", set: SetServe,
+		{Flag: "webhook-allow-private", Env: "COHORT_WEBHOOK_ALLOW_PRIVATE", set: SetWebhook,
 			Usage: "allow webhook URLs on loopback and private networks",
 			value: func(c *Config) flag.Value { return (*boolValue)(&c.WebhookAllowPrivate) }},
 	}
@@ -163,14 +167,16 @@ func Options() []Option {
 	return opts
 }
 
-// Bind registers the flags of set on fs, each starting from the value of
-// its environment variable when that is set, so that flags given on the
-// command line override the environment. A bad environment value is an
-// error that names the variable and what it expects.
-func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string, set Set) error {
+// Bind registers the flags of the given sets on fs, each starting from the
+// value of its environment variable when that is set, so that flags given
+// on the command line override the environment. A bad environment value
+// is an error that names the variable and what it expects. Variables of
+// other sets are not read: a command is not troubled by settings it does
+// not use.
+func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string, sets ...Set) error {
 	var errs []error
 	for _, o := range options() {
-		if o.set > set {
+		if !slices.Contains(sets, o.set) {
 			continue
 		}
 		v := o.value(c)

@@ -9,16 +9,18 @@ import (
 	"time"
 )
 
+var all = []Set{SetDB, SetServe, SetWebhook}
+
 func env(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
-func parse(t *testing.T, set Set, getenv func(string) string, args ...string) (Config, error) {
+func parse(t *testing.T, sets []Set, getenv func(string) string, args ...string) (Config, error) {
 	t.Helper()
 	c := Default()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	if err := c.Bind(fs, getenv, set); err != nil {
+	if err := c.Bind(fs, getenv, sets...); err != nil {
 		return c, err
 	}
 	if err := fs.Parse(args); err != nil {
@@ -28,7 +30,7 @@ func parse(t *testing.T, set Set, getenv func(string) string, args ...string) (C
 }
 
 func TestDefaults(t *testing.T) {
-	c, err := parse(t, SetServe, env(nil))
+	c, err := parse(t, all, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ func TestEnvThenFlags(t *testing.T) {
 		"COHORT_RATE_LIMIT":            "0",
 		"COHORT_WEBHOOK_ALLOW_PRIVATE": "1",
 	})
-	c, err := parse(t, SetServe, e, "--addr", "127.0.0.1:0", "--log-level=warn")
+	c, err := parse(t, all, e, "--addr", "127.0.0.1:0", "--log-level=warn")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +80,11 @@ func TestEnvThenFlags(t *testing.T) {
 // A command that only opens the database must not trip over, or accept,
 // the server's settings.
 func TestDBSetIgnoresServeOptions(t *testing.T) {
-	_, err := parse(t, SetDB, env(map[string]string{"COHORT_RATE_LIMIT": "lots"}), "--db", "x.db")
+	_, err := parse(t, []Set{SetDB}, env(map[string]string{"COHORT_RATE_LIMIT": "lots"}), "--db", "x.db")
 	if err != nil {
 		t.Fatalf("SetDB read a serve-only variable: %v", err)
 	}
-	_, err = parse(t, SetDB, env(nil), "--addr", ":1")
+	_, err = parse(t, []Set{SetDB}, env(nil), "--addr", ":1")
 	if err == nil || !strings.Contains(err.Error(), "-addr") {
 		t.Fatalf("SetDB accepted --addr: %v", err)
 	}
@@ -110,7 +112,7 @@ func TestBadValuesNameTheFlagAndWhatIsExpected(t *testing.T) {
 		{env: map[string]string{"COHORT_DEMO_PASSWORD": "short"}, want: []string{"COHORT_DEMO_PASSWORD", "12 characters"}},
 	}
 	for _, tc := range cases {
-		_, err := parse(t, SetServe, env(tc.env), tc.args...)
+		_, err := parse(t, all, env(tc.env), tc.args...)
 		if err == nil {
 			t.Errorf("%v %v: no error", tc.args, tc.env)
 			continue
@@ -126,7 +128,7 @@ func TestBadValuesNameTheFlagAndWhatIsExpected(t *testing.T) {
 func TestOptionsDocumentEveryFlag(t *testing.T) {
 	c := Default()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	if err := c.Bind(fs, env(nil), SetServe); err != nil {
+	if err := c.Bind(fs, env(nil), all...); err != nil {
 		t.Fatal(err)
 	}
 	documented := map[string]bool{}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/config"
+	"github.com/cohorthq/cohort/internal/events"
+	"github.com/cohorthq/cohort/internal/sqlstore"
+)
+
+// newLogger writes structured logs to w in the configured format.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openDB opens the configured database and brings its schema up to date:
+// every command may be the first to touch a new database.
+func openDB(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*sqlstore.DB, error) {
+	db, err := sqlstore.Open(ctx, cfg.DB, sqlstore.Options{
+		MaxOpenConns:     cfg.DBMaxConns,
+		StatementTimeout: cfg.DBStatementTimeout,
+		// SQLite has no statement timeout; the same setting bounds how long
+		// a statement waits for a lock another process holds.
+		BusyTimeout: cfg.DBStatementTimeout,
+		Logger:      logger,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", redactDSN(cfg.DB), err)
+	}
+	return db, nil
+}
+
+// redactDSN hides a password in a postgres:// URL before it is printed.
+func redactDSN(dsn string) string {
+	scheme, rest, ok := strings.Cut(dsn, "://")
+	if !ok {
+		return dsn
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return dsn
+	}
+	userinfo := rest[:at]
+	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
+		return scheme + "://" + user + ":xxxxx" + rest[at:]
+	}
+	return dsn
+}
+
+// dbCommand holds what every database command shares: its flags (the
+// config's database set) and, once run, the opened services.
+type dbCommand struct {
+	*flags
+	cfg config.Config
+}
+
+// newDBCommand returns the flags of a command that opens the database,
+// with the options of any further sets it needs.
+func newDBCommand(e *env, name, synopsis string, more ...config.Set) (*dbCommand, error) {
+	c := &dbCommand{flags: newFlags(name, synopsis), cfg: config.Default()}
+	if err := c.cfg.Bind(c.FlagSet, e.getenv, append([]config.Set{config.SetDB}, more...)...); err != nil {
+		return nil, &usageError{err}
+	}
+	return c, nil
+}
+
+// open validates the settings and opens the database. The caller closes it.
+func (c *dbCommand) open(ctx context.Context, e *env) (*sqlstore.DB, error) {
+	if err := c.cfg.Validate(); err != nil {
+		return nil, &usageError{err}
+	}
+	return openDB(ctx, &c.cfg, newLogger(&c.cfg, e.stderr))
+}
+
+// services returns db's services as every interface must see them: webhook
+// URLs are checked against the SSRF rule before the store keeps them.
+func services(db *sqlstore.DB, cfg *config.Config) cohort.Services {
+	svc := db.Services()
+	svc.Webhooks = events.CheckWebhookURLs(svc.Webhooks, cfg.WebhookAllowPrivate)
+	return svc
+}
+
+// inWorkspace finds a workspace by slug and returns ctx acting in it as
+// the system actor "cli", as every admin command does.
+func inWorkspace(ctx context.Context, svc cohort.Services, slug string) (context.Context, *cohort.Workspace, error) {
+	if slug == "" {
+		return nil, nil, usagef("--workspace is required: give the workspace's slug (see 'cohort workspace list')")
+	}
+	ws, err := svc.Workspaces.FindWorkspaceBySlug(ctx, slug)
+	if cohort.ErrorCode(err) == cohort.ENOTFOUND {
+		return nil, nil, fmt.Errorf("no workspace with slug %q: see 'cohort workspace list'", slug)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("find workspace %q: %w", slug, err)
+	}
+	return cohort.NewContextWithActor(ctx, cohort.SystemActor(ws.ID, "cli")), ws, nil
+}
+
+// readPassword reads a password from the first line of stdin, so it never
+// appears in the process list or shell history:
+//
+//	printf '%s\n' "$PASSWORD" | cohort user create …
+func readPassword(e *env, who string) (string, error) {
+	fmt.Fprintf(e.stderr, "Reading the password for %s from standard input (at least %d characters)…\n", who, cohort.PasswordMin)
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on standard input: pipe one in, e.g. printf '%s\\n' \"$PASSWORD\" | cohort …")
+	}
+	if err := cohort.ValidatePassword(pw, nil); err != nil {
+		return "", errors.New(cohort.ErrorMessage(err))
+	}
+	return pw, nil
+}
+
+// cliError is a failure explained for the terminal; it keeps the cause
+// for errors.Is/As.
+type cliError struct {
+	msg string
+	err error
+}
+
+func (e *cliError) Error() string { return e.msg }
+func (e *cliError) Unwrap() error { return e.err }
+
+// describe explains a failure of what: a domain error by its message and
+// field messages (which say what to fix), anything else as it is.
+func describe(what string, err error) error {
+	e := cohort.AsError(err)
+	if e == nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", what, e.Message)
+	fields := make([]string, 0, len(e.Fields))
+	for f := range e.Fields {
+		fields = append(fields, f)
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		for _, m := range e.Fields[f] {
+			if m != e.Message {
+				fmt.Fprintf(&b, "\n  %s: %s", f, m)
+			}
+		}
+	}
+	return &cliError{msg: b.String(), err: err}
+}

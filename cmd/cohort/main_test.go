@@ -1,0 +1,396 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create throw-away databases
+)
+
+// testDemoPassword is every demo user's password in tests.
+const testDemoPassword = "correct-horse-battery-staple"
+
+// testDSN returns a fresh, empty database for one test: a SQLite file in
+// the test's temp directory, or, when COHORT_TEST_ENGINE=postgres, a
+// throw-away database on the COHORT_TEST_POSTGRES server that is dropped
+// when the test ends.
+func testDSN(t *testing.T) string {
+	t.Helper()
+	if os.Getenv("COHORT_TEST_ENGINE") != "postgres" {
+		return filepath.Join(t.TempDir(), "cohort.db")
+	}
+	return postgresDSN(t)
+}
+
+// postgresDSN creates a throw-away PostgreSQL database and returns its URL.
+// It skips the test when COHORT_TEST_POSTGRES is unset.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	server := os.Getenv("COHORT_TEST_POSTGRES")
+	if server == "" {
+		t.Skip("PostgreSQL tests need COHORT_TEST_POSTGRES, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	}
+	admin, err := sql.Open("pgx", server)
+	if err != nil {
+		t.Fatalf("COHORT_TEST_POSTGRES: %v", err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	name := "cohort_cmd_" + strings.ToLower(rand.Text()[:12])
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("create database %s on COHORT_TEST_POSTGRES: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatalf("COHORT_TEST_POSTGRES is not a URL: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+// syncBuffer is a writer that several goroutines may use and a test may
+// read while a command is still running.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// runResult is what one run() call printed and returned.
+type runResult struct {
+	stdout, stderr string
+	err            error
+}
+
+// runCLI runs the real program in process, as a shell would.
+func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) runResult {
+	t.Helper()
+	var out, errOut syncBuffer
+	getenv := func(k string) string { return env[k] }
+	err := run(t.Context(), args, getenv, strings.NewReader(stdin), &out, &errOut)
+	return runResult{stdout: out.String(), stderr: errOut.String(), err: err}
+}
+
+// testServer is `cohort serve` running in process on a free port.
+type testServer struct {
+	URL    string
+	stdout *syncBuffer
+	stderr *syncBuffer
+	stop   context.CancelFunc
+	done   chan error
+}
+
+var runningRE = regexp.MustCompile(`Cohort is running at (\S+)`)
+
+// startServer runs `cohort serve --addr 127.0.0.1:0 <args>` until the test
+// ends and returns once the server prints its URL.
+func startServer(t *testing.T, env map[string]string, args ...string) *testServer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	s := &testServer{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv,
+			strings.NewReader(""), io.MultiWriter(s.stdout, pw), s.stderr)
+		pw.CloseWithError(fmt.Errorf("cohort serve ended: %v", err))
+		s.done <- err
+	}()
+	// The URL is handed over once the whole greeting (demo sign-in
+	// included) is printed: "Press Ctrl+C to stop." ends it.
+	urlCh := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		var u string
+		for sc.Scan() {
+			if m := runningRE.FindStringSubmatch(sc.Text()); m != nil {
+				u = m[1]
+			}
+			if strings.HasPrefix(sc.Text(), "Press Ctrl+C") && u != "" {
+				urlCh <- u
+				break
+			}
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	t.Cleanup(func() {
+		s.stop()
+		if err := <-s.done; err != nil {
+			t.Errorf("cohort serve returned %v\nstderr:\n%s", err, s.stderr.String())
+		}
+		pr.Close()
+	})
+	select {
+	case s.URL = <-urlCh:
+	case err := <-s.done:
+		s.done <- err // for the cleanup
+		t.Fatalf("cohort serve ended before it printed its URL: %v\nstdout:\n%s\nstderr:\n%s", err, s.stdout, s.stderr)
+	case <-time.After(2 * time.Minute):
+		// Not a timing assertion: a bound so a hung start fails with its
+		// output instead of hanging the whole run.
+		t.Fatalf("cohort serve printed no URL\nstdout:\n%s\nstderr:\n%s", s.stdout, s.stderr)
+	}
+	return s
+}
+
+// lastLine returns the last non-empty line of s.
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return lines[len(lines)-1]
+}
+
+func TestNoArgumentsPrintsUsageListingEveryCommand(t *testing.T) {
+	for _, args := range [][]string{nil, {"--help"}, {"-h"}, {"help"}} {
+		r := runCLI(t, nil, "", args...)
+		if r.err != nil {
+			t.Fatalf("cohort %v: %v", args, r.err)
+		}
+		for _, c := range commands() {
+			if !strings.Contains(r.stdout, "\n  "+c.name+" ") {
+				t.Errorf("cohort %v: usage does not list %q:\n%s", args, c.name, r.stdout)
+			}
+		}
+	}
+}
+
+func TestCommandHelp(t *testing.T) {
+	r := runCLI(t, nil, "", "serve", "--help")
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, want := range []string{"--addr", "COHORT_ADDR", "--db", "COHORT_DB", "--demo", "--session-ttl", "--shutdown-timeout"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("serve --help lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = runCLI(t, nil, "", "apikey")
+	if exitCode(r.err) != 2 || !strings.Contains(r.stdout, "revoke") {
+		t.Errorf("cohort apikey: err %v, stdout %q; want usage and exit 2", r.err, r.stdout)
+	}
+}
+
+func TestBadCommandLinesExitTwoWithAClearMessage(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{args: []string{"frobnicate"}, want: `unknown command "frobnicate"`},
+		{args: []string{"serve", "--addr", "nowhere"}, want: "-addr: expected host:port"},
+		{args: []string{"serve", "--session-ttl", "soon"}, want: "-session-ttl: expected a duration"},
+		{args: []string{"serve", "--log-format", "xml"}, want: "-log-format: expected one of text, json"},
+		{args: []string{"serve", "--bogus"}, want: "flag provided but not defined: -bogus"},
+		{args: []string{"serve"}, env: map[string]string{"COHORT_DB_MAX_CONNS": "many"}, want: "COHORT_DB_MAX_CONNS: expected a whole number"},
+		{args: []string{"serve", "extra"}, want: `unexpected argument "extra"`},
+		{args: []string{"migrate", "--addr", ":1"}, want: "flag provided but not defined: -addr"},
+		{args: []string{"workspace", "create", "--name", "X"}, want: "--slug, --owner-email required"},
+		{args: []string{"apikey", "create", "--workspace", "demo", "--name", "sync", "--scopes", "root"}, want: "Unknown scope root"},
+		{args: []string{"apikey", "create", "--workspace", "demo", "--name", "sync", "--scopes", "groups:read", "--expires", "someday"}, want: "use YYYY-MM-DD"},
+		{args: []string{"apikey", "create", "--workspace", "demo", "--name", "sync", "--scopes", "groups:read", "--expires", "2001-01-01"}, want: "in the past"},
+		{args: []string{"webhook", "create", "--workspace", "demo", "--url", "https://x.test", "--events", "group.eaten"}, want: `unknown event type "group.eaten"`},
+		{args: []string{"apikey", "revoke", "--workspace", "demo"}, want: "give the key's ID"},
+		{args: []string{"backup"}, want: "--to is required"},
+	}
+	for _, tc := range cases {
+		r := runCLI(t, tc.env, "", tc.args...)
+		if r.err == nil {
+			t.Errorf("cohort %v: no error", tc.args)
+			continue
+		}
+		if code := exitCode(r.err); code != 2 {
+			t.Errorf("cohort %v: exit code %d, want 2 (%v)", tc.args, code, r.err)
+		}
+		if !strings.Contains(r.err.Error(), tc.want) {
+			t.Errorf("cohort %v: error %q does not say %q", tc.args, r.err, tc.want)
+		}
+	}
+}
+
+func TestVersion(t *testing.T) {
+	r := runCLI(t, nil, "", "version")
+	if r.err != nil || !strings.HasPrefix(r.stdout, "cohort ") {
+		t.Errorf("version: %q %v", r.stdout, r.err)
+	}
+}
+
+// TestAdminCommands sets up a real install without the demo, end to end,
+// through the commands an operator types.
+func TestAdminCommands(t *testing.T) {
+	env := map[string]string{"COHORT_DB": testDSN(t)}
+
+	r := runCLI(t, env, "owner-password-123\n", "workspace", "create",
+		"--name", "Riverside Physio", "--slug", "riverside", "--owner-email", "Amara.Okafor@Riverside.test",
+		"--owner-given-name", "Amara", "--owner-family-name", "Okafor")
+	if r.err != nil {
+		t.Fatalf("workspace create: %v\n%s", r.err, r.stderr)
+	}
+	if !strings.Contains(r.stdout, `Created workspace "Riverside Physio"`) || !strings.Contains(r.stdout, "amara.okafor@riverside.test") {
+		t.Errorf("workspace create printed %q", r.stdout)
+	}
+	if strings.Contains(r.stdout+r.stderr, "owner-password-123") {
+		t.Error("the password was echoed")
+	}
+
+	r = runCLI(t, env, "", "workspace", "list")
+	if r.err != nil || !strings.Contains(r.stdout, "riverside") {
+		t.Errorf("workspace list: %v %q", r.err, r.stdout)
+	}
+
+	// The same slug again is refused with the store's message.
+	r = runCLI(t, env, "owner-password-123\n", "workspace", "create",
+		"--name", "Other", "--slug", "riverside", "--owner-email", "x@riverside.test")
+	if r.err == nil || exitCode(r.err) != 1 {
+		t.Errorf("duplicate slug: %v", r.err)
+	}
+
+	r = runCLI(t, env, "zoe-password-1234\n", "user", "create", "--workspace", "riverside",
+		"--email", "zoe@riverside.test", "--given-name", "Zoë", "--family-name", "O'Connor", "--role", "practitioner")
+	if r.err != nil || !strings.Contains(r.stdout, "Created Zoë O'Connor <zoe@riverside.test> (Practitioner)") {
+		t.Fatalf("user create: %v %q %s", r.err, r.stdout, r.stderr)
+	}
+	r = runCLI(t, env, "", "user", "create", "--workspace", "riverside", "--no-password",
+		"--email", "jose@riverside.test", "--given-name", "José", "--family-name", "Núñez", "--role", "receptionist")
+	if r.err != nil || !strings.Contains(r.stdout, "no password yet") {
+		t.Fatalf("user create --no-password: %v %q %s", r.err, r.stdout, r.stderr)
+	}
+
+	// Bad input says what to fix and creates nothing.
+	for _, tc := range []struct {
+		stdin string
+		args  []string
+		want  string
+	}{
+		{"", []string{"--email", "a@riverside.test", "--given-name", "A", "--family-name", "B"}, "no password on standard input"},
+		{"short\n", []string{"--email", "a@riverside.test", "--given-name", "A", "--family-name", "B"}, "at least 12 characters"},
+		{"long-enough-password\n", []string{"--email", "not-an-email", "--given-name", "A", "--family-name", "B"}, "email"},
+		{"long-enough-password\n", []string{"--email", "a@riverside.test", "--given-name", "A", "--family-name", "B", "--role", "boss"}, "Choose a role"},
+		{"long-enough-password\n", []string{"--email", "ZOE@riverside.test", "--given-name", "A", "--family-name", "B"}, "create user"},
+	} {
+		r = runCLI(t, env, tc.stdin, append([]string{"user", "create", "--workspace", "riverside"}, tc.args...)...)
+		if r.err == nil || !strings.Contains(r.err.Error(), tc.want) {
+			t.Errorf("user create %v: error %v, want it to mention %q", tc.args, r.err, tc.want)
+		}
+	}
+	r = runCLI(t, env, "long-enough-password\n", "user", "create", "--workspace", "nowhere",
+		"--email", "a@x.test", "--given-name", "A", "--family-name", "B")
+	if r.err == nil || !strings.Contains(r.err.Error(), `no workspace with slug "nowhere"`) {
+		t.Errorf("unknown workspace: %v", r.err)
+	}
+
+	r = runCLI(t, env, "", "apikey", "create", "--workspace", "riverside", "--name", "sync",
+		"--scopes", "groups:read,groups:write", "--expires", "2099-01-01")
+	if r.err != nil {
+		t.Fatalf("apikey create: %v %s", r.err, r.stderr)
+	}
+	token := lastLine(r.stdout)
+	if !strings.HasPrefix(token, "cohort_") || strings.Contains(token, " ") {
+		t.Fatalf("apikey create: last line %q is not the token alone:\n%s", token, r.stdout)
+	}
+	r = runCLI(t, env, "", "apikey", "list", "--workspace", "riverside")
+	if r.err != nil || !strings.Contains(r.stdout, "sync") || !strings.Contains(r.stdout, "groups:read,groups:write") || strings.Contains(r.stdout, token) {
+		t.Fatalf("apikey list: %v\n%s", r.err, r.stdout)
+	}
+	keyID := strings.Fields(strings.Split(strings.TrimSpace(r.stdout), "\n")[1])[0]
+	r = runCLI(t, env, "", "apikey", "revoke", keyID, "--workspace", "riverside")
+	if r.err != nil {
+		t.Fatalf("apikey revoke: %v", r.err)
+	}
+	r = runCLI(t, env, "", "apikey", "list", "--workspace", "riverside")
+	if !strings.Contains(r.stdout, "revoked") {
+		t.Errorf("after revoke: %s", r.stdout)
+	}
+
+	r = runCLI(t, env, "", "webhook", "create", "--workspace", "riverside", "--url", "https://hooks.example.com/cohort",
+		"--events", "group.created,group.archived")
+	if r.err != nil {
+		t.Fatalf("webhook create: %v %s", r.err, r.stderr)
+	}
+	secret := lastLine(r.stdout)
+	if len(secret) < 16 || strings.Contains(secret, " ") {
+		t.Fatalf("webhook create: last line %q is not the secret alone:\n%s", secret, r.stdout)
+	}
+	r = runCLI(t, env, "", "webhook", "list", "--workspace", "riverside")
+	if r.err != nil || !strings.Contains(r.stdout, "https://hooks.example.com/cohort") {
+		t.Fatalf("webhook list: %v %s", r.err, r.stdout)
+	}
+	hookID := strings.Fields(strings.Split(strings.TrimSpace(r.stdout), "\n")[1])[0]
+	if r = runCLI(t, env, "", "webhook", "delete", "--workspace", "riverside", hookID); r.err != nil {
+		t.Fatalf("webhook delete: %v", r.err)
+	}
+	r = runCLI(t, env, "", "webhook", "list", "--workspace", "riverside")
+	if strings.Contains(r.stdout, hookID) {
+		t.Errorf("deleted webhook still listed: %s", r.stdout)
+	}
+
+	if r = runCLI(t, env, "", "migrate"); r.err != nil || !strings.Contains(r.stdout, "up to date") {
+		t.Errorf("migrate: %v %q", r.err, r.stdout)
+	}
+
+	if os.Getenv("COHORT_TEST_ENGINE") != "postgres" {
+		backup := filepath.Join(t.TempDir(), "backup.db")
+		if r = runCLI(t, env, "", "backup", "--to", backup); r.err != nil {
+			t.Fatalf("backup: %v", r.err)
+		}
+		// The copy is a working database with the same data.
+		r = runCLI(t, map[string]string{"COHORT_DB": backup}, "", "workspace", "list")
+		if r.err != nil || !strings.Contains(r.stdout, "riverside") {
+			t.Errorf("backup copy: %v %q", r.err, r.stdout)
+		}
+		r = runCLI(t, env, "", "backup", "--to", backup)
+		if r.err == nil || !strings.Contains(r.err.Error(), "already exists") {
+			t.Errorf("backup over an existing file: %v", r.err)
+		}
+	}
+}
+
+func TestServeStopsCleanlyAndReportsABusyPort(t *testing.T) {
+	dsn := testDSN(t)
+	s := startServer(t, nil, "--db", dsn)
+	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, ":0") {
+		t.Fatalf("printed URL %q is not the real port", s.URL)
+	}
+	hostport := strings.TrimPrefix(s.URL, "http://")
+	r := runCLI(t, nil, "", "serve", "--db", filepath.Join(t.TempDir(), "other.db"), "--addr", hostport)
+	if r.err == nil || !strings.Contains(r.err.Error(), "choose another with --addr") {
+		t.Errorf("second server on a busy port: %v", r.err)
+	}
+	s.stop()
+	err := <-s.done
+	s.done <- err
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Errorf("serve after cancel: %v", err)
+	}
+	if !strings.Contains(s.stderr.String(), "stopped") {
+		t.Errorf("no shutdown log:\n%s", s.stderr)
+	}
+}

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/api"
+	"github.com/cohorthq/cohort/internal/config"
+	"github.com/cohorthq/cohort/internal/demo"
+	"github.com/cohorthq/cohort/internal/events"
+	"github.com/cohorthq/cohort/internal/httpx"
+	"github.com/cohorthq/cohort/internal/server"
+	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/web"
+)
+
+// HTTP timeouts. Bodies are small (forms, JSON, SCIM), so a slow client
+// that needs longer than these is almost certainly not a person.
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	// writeTimeout bounds one response. It is set per request (not on the
+	// http.Server) so that live-update streams, which stay open for hours,
+	// are exempt.
+	writeTimeout = 60 * time.Second
+	idleTimeout  = 120 * time.Second
+)
+
+func cmdServe(ctx context.Context, e *env, args []string) error {
+	f := newFlags("serve", "cohort serve [--demo] [--addr HOST:PORT] [--db DB] [flags]")
+	cfg := config.Default()
+	if err := cfg.Bind(f.FlagSet, e.getenv, config.SetDB, config.SetServe, config.SetWebhook); err != nil {
+		return &usageError{err}
+	}
+	if _, err := f.parse(e, args, 0); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return &usageError{err}
+	}
+	return serve(ctx, e, &cfg)
+}
+
+// serve runs the server until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, e *env, cfg *config.Config) error {
+	logger := newLogger(cfg, e.stderr)
+	db, err := openDB(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	var demoPassword string
+	var seeded *cohort.Workspace
+	if cfg.Demo {
+		demoPassword = cfg.DemoPassword
+		if demoPassword == "" {
+			demoPassword = demo.GeneratePassword()
+		}
+		seeded, err = demo.Seed(ctx, services(db, cfg), demoPassword)
+		// Two instances started with --demo on one fresh PostgreSQL race to
+		// seed; the loser finds the workspace taken and carries on.
+		if err != nil && cohort.ErrorCode(err) != cohort.ECONFLICT {
+			return fmt.Errorf("seed demo data: %w", err)
+		}
+	}
+
+	svc := services(db, cfg)
+	live := events.NewLive(svc, db.Subscribe, logger, events.LiveOptions{})
+	defer live.Close()
+	handler, err := newHandler(cfg, db, svc, logger, live)
+	if err != nil {
+		return err
+	}
+
+	// The relay delivers webhooks from the outbox. Every instance runs one;
+	// the store's leases keep them from sending a delivery twice at once.
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	relayDone := make(chan error, 1)
+	relay := events.NewRelay(svc, db.Subscribe, logger, events.RelayOptions{AllowPrivate: cfg.WebhookAllowPrivate})
+	go func() { relayDone <- relay.Run(relayCtx) }()
+	waitRelay := func() {
+		stopRelay()
+		if err := <-relayDone; err != nil {
+			logger.Error("webhook relay stopped", "err", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another Cohort or program using the port? choose another with --addr)", cfg.Addr, err)
+	}
+	scheme := "http"
+	if cfg.TLS() {
+		scheme = "https"
+	}
+	url := scheme + "://" + displayAddr(ln.Addr())
+
+	// Long-lived streams end when shutdown starts; ordinary requests get
+	// ShutdownTimeout to finish.
+	streamsCtx, endStreams := context.WithCancel(context.Background())
+	defer endStreams()
+	srv := &http.Server{
+		Handler:           withDeadlines(streamsCtx, handler),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	srv.RegisterOnShutdown(endStreams)
+	srv.RegisterOnShutdown(live.Close)
+
+	serveErr := make(chan error, 1)
+	go func() {
+		if cfg.TLS() {
+			serveErr <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			serveErr <- srv.Serve(ln)
+		}
+	}()
+
+	logger.Info("listening", "url", url, "db_engine", db.Engine())
+	fmt.Fprintf(e.stdout, "Cohort is running at %s\n", url)
+	if cfg.Demo {
+		printDemo(e, url, seeded != nil, demoPassword)
+	}
+	fmt.Fprintln(e.stdout, "Press Ctrl+C to stop.")
+
+	select {
+	case err := <-serveErr:
+		waitRelay()
+		if !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+	}
+
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		// Requests still running after the timeout are cut off.
+		_ = srv.Close()
+		logger.Warn("shutdown timed out; open connections were closed", "err", err)
+	}
+	// Deliveries in flight finish (or go back to their lease) before the
+	// database closes.
+	waitRelay()
+	logger.Info("stopped")
+	return nil
+}
+
+// newHandler wires every edge package onto the server.
+func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger *slog.Logger, live *events.Live) (http.Handler, error) {
+	rateLimit := cfg.RateLimit
+	if rateLimit == 0 {
+		rateLimit = -1 // the config's 0 means off; the API's 0 means its default
+	}
+	apiHandler := api.New(svc, logger, api.Options{RateLimit: rateLimit})
+	pages, err := web.New(svc, logger, web.Options{
+		SecureCookies: cfg.TLS(),
+		SessionTTL:    cfg.SessionTTL,
+		LiveEventsURL: liveEventsURL(live),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("web pages: %w", err)
+	}
+	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), live.Routes()}
+	return server.New(server.Config{
+		TLS:         cfg.TLS(),
+		SessionIdle: cfg.SessionIdle,
+		Ready:       db.Ping,
+	}, svc, logger, routes...), nil
+}
+
+// liveEventsURL is the path pages open for live updates: the stream the
+// events package mounts.
+func liveEventsURL(live *events.Live) string {
+	for _, r := range live.Routes() {
+		if r.Method == http.MethodGet {
+			return r.Pattern
+		}
+	}
+	return ""
+}
+
+// withDeadlines sets each response's write deadline, except for
+// server-sent event streams (which a browser's EventSource asks for with
+// Accept: text/event-stream): those stay open until the client leaves or
+// shutdown starts.
+func withDeadlines(streamsCtx context.Context, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
+			ctx, cancel := context.WithCancel(r.Context())
+			defer cancel()
+			stop := context.AfterFunc(streamsCtx, cancel)
+			defer stop()
+			h.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
+		h.ServeHTTP(w, r)
+	})
+}
+
+// displayAddr is the address to print: a wildcard host (":8080",
+// "0.0.0.0") becomes 127.0.0.1 so the printed URL can be opened.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+func printDemo(e *env, url string, seeded bool, password string) {
+	w := e.stdout
+	if seeded {
+		fmt.Fprintf(w, "Seeded the %s (workspace %q).\n", demo.WorkspaceName, demo.WorkspaceSlug)
+	} else {
+		fmt.Fprintln(w, "The database already has a workspace, so no demo data was added.")
+	}
+	fmt.Fprintf(w, "Sign in at %s/signin as %s", url, demo.OwnerEmail)
+	if seeded {
+		fmt.Fprintf(w, " with the password %s\n", password)
+	} else {
+		fmt.Fprintln(w, " with the password used when the demo data was seeded")
+		fmt.Fprintln(w, "(COHORT_DEMO_PASSWORD chooses it; a new --db file starts afresh).")
+	}
+	fmt.Fprintf(w, "Every demo user has the same password; one per role: %s, %s, %s, %s, %s.\n",
+		demo.PractitionerAdminEmail, demo.PractitionerEmail, demo.ManagerEmail, demo.ReceptionistEmail, demo.AccountantEmail)
+}

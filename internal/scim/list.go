@@ -1,0 +1,73 @@
+package scim
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Evaluating a filter. The part of a filter that maps onto the store's
+// UserFilter/GroupFilter (eq on userName, externalId, id, displayName,
+// active, role, a member; meta.lastModified bounds) is pushed down. When
+// the pushed filter says exactly what the SCIM filter says, the store
+// pages and counts (one query). Otherwise the store's filter only narrows
+// the candidates and the whole predicate is evaluated in Go while paging
+// through them by keyset, keeping only the requested window in memory.
+// That scan is bounded by maxScan candidates: beyond it the request is
+// refused with 400 tooMany rather than answered from a partial scan.
+const (
+	scanPage = 500
+	maxScan  = 100000
+)
+
+func errTooMany() error {
+	return &scimError{status: http.StatusBadRequest, scimType: typeTooMany,
+		detail: "The filter would need more than " + strconv.Itoa(maxScan) + " resources examined: narrow it with an eq on userName, externalId, displayName or id, or with active eq."}
+}
+
+// window collects the matches of a scan that fall into the requested
+// page and counts all of them.
+type window[T any] struct {
+	lp    listParams
+	total int
+	items []T
+}
+
+func (w *window[T]) add(x T) {
+	w.total++
+	if w.total >= w.lp.startIndex && len(w.items) < w.lp.count {
+		w.items = append(w.items, x)
+	}
+}
+
+// listResponse renders a ListResponse. itemsPerPage is the number of
+// resources actually returned.
+func listResponse(total int, lp listParams, resources []map[string]any) map[string]any {
+	if resources == nil {
+		resources = []map[string]any{}
+	}
+	return map[string]any{
+		"schemas":      []string{SchemaListResp},
+		"totalResults": total,
+		"itemsPerPage": len(resources),
+		"startIndex":   lp.startIndex,
+		"Resources":    resources,
+	}
+}
+
+// fmtTime formats a timestamp as SCIM's dateTime (RFC 3339, UTC), keeping
+// the stored precision so that a filter on meta.lastModified with a value
+// read from a resource compares as expected.
+func fmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// widen returns t moved one second away in the given direction: a pushed
+// time bound is only a candidate narrowing (whether the store's bound is
+// inclusive does not matter), and Go decides exactly.
+func widen(t time.Time, later bool) *time.Time {
+	if later {
+		t = t.Add(time.Second)
+	} else {
+		t = t.Add(-time.Second)
+	}
+	return &t
+}

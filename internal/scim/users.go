@@ -1,0 +1,584 @@
+package scim
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/cohorthq/cohort"
+	filter "github.com/scim2/filter-parser/v2"
+)
+
+// A Cohort user as a SCIM User: userName is the email address (Cohort
+// signs staff in by email), name.givenName/familyName are the names,
+// displayName is derived from them, emails holds the one work address,
+// active is false for an archived user, and the Cohort extension carries
+// the role.
+
+func userResource(base string, u *cohort.User, groups []*cohort.Group, withGroups bool) map[string]any {
+	res := map[string]any{
+		"schemas":  []string{SchemaUser, SchemaCohortUser},
+		"id":       u.ID,
+		"userName": u.Email,
+		"name": map[string]any{
+			"givenName":  u.GivenName,
+			"familyName": u.FamilyName,
+			"formatted":  u.Name(),
+		},
+		"displayName": u.Name(),
+		"emails":      []map[string]any{{"value": u.Email, "type": "work", "primary": true}},
+		"active":      !u.Archived(),
+		SchemaCohortUser: map[string]any{
+			"role":    string(u.Role),
+			"isOwner": u.IsOwner,
+		},
+		"meta": map[string]any{
+			"resourceType": "User",
+			"created":      fmtTime(u.CreatedAt),
+			"lastModified": fmtTime(u.UpdatedAt),
+			"location":     base + "/Users/" + u.ID,
+			"version":      etag(u.Version),
+		},
+	}
+	if u.ExternalID != "" {
+		res["externalId"] = u.ExternalID
+	}
+	if withGroups {
+		gl := make([]map[string]any, 0, len(groups))
+		for _, g := range groups {
+			gl = append(gl, map[string]any{"value": g.ID, "display": g.Name, "$ref": base + "/Groups/" + g.ID, "type": "direct"})
+		}
+		res["groups"] = gl
+	}
+	return res
+}
+
+func userRecord(u *cohort.User) *record {
+	return &record{
+		strs: map[string]string{
+			"id":                u.ID,
+			"externalId":        u.ExternalID,
+			"userName":          u.Email,
+			"displayName":       u.Name(),
+			"name.givenName":    u.GivenName,
+			"name.familyName":   u.FamilyName,
+			"name.formatted":    u.Name(),
+			"meta.resourceType": "User",
+			"role":              string(u.Role),
+		},
+		bools: map[string]bool{"active": !u.Archived()},
+		times: timesOf(u.CreatedAt, u.UpdatedAt),
+		emails: []*record{{
+			strs:  map[string]string{"value": u.Email, "type": "work"},
+			bools: map[string]bool{"primary": true},
+		}},
+	}
+}
+
+// userPushdown translates the top-level AND terms of n that the store can
+// answer into a UserFilter. exact reports whether that filter means
+// exactly n.
+func userPushdown(n node) (f cohort.UserFilter, exact bool) {
+	exact = true
+	if n == nil {
+		return f, true
+	}
+	for _, c := range conjuncts(n) {
+		switch c := c.(type) {
+		case cmpNode:
+			if !pushUserCmp(&f, c) {
+				exact = false
+			}
+		case emailsNode:
+			// emails[type eq "work" and value eq "x"]: the one email is
+			// the userName, so value eq narrows the candidates.
+			exact = false
+			if c.sub == nil {
+				continue
+			}
+			for _, s := range conjuncts(c.sub) {
+				if sc, ok := s.(cmpNode); ok && sc.op == filter.EQ && sc.spec.key == "value" && f.Email == "" && sc.str != "" {
+					f.Email = sc.str
+				}
+			}
+		default:
+			exact = false
+		}
+	}
+	return f, exact
+}
+
+// pushUserCmp pushes one comparison; it reports whether it was pushed
+// exactly.
+func pushUserCmp(f *cohort.UserFilter, c cmpNode) bool {
+	switch {
+	case c.spec.key == "active" && c.op != filter.PR:
+		if f.Status != "" {
+			return false
+		}
+		f.Status = cohort.StatusActive
+		if c.b != (c.op == filter.EQ) {
+			f.Status = cohort.StatusArchived
+		}
+		return true
+	case c.spec.key == "meta.lastModified" && (c.op == filter.GT || c.op == filter.GE):
+		if f.UpdatedAfter == nil {
+			f.UpdatedAfter = widen(c.t, false)
+		}
+		return false
+	case c.spec.key == "meta.lastModified" && (c.op == filter.LT || c.op == filter.LE):
+		if f.UpdatedBefore == nil {
+			f.UpdatedBefore = widen(c.t, true)
+		}
+		return false
+	case c.op != filter.EQ || c.str == "":
+		return false
+	case c.spec.key == "userName" && f.Email == "":
+		f.Email = c.str
+		return c.str == cohort.NormalizeEmail(c.str)
+	case c.spec.key == "externalId" && f.ExternalID == "":
+		f.ExternalID = c.str
+		return true
+	case c.spec.key == "id" && f.IDs == nil:
+		f.IDs = []string{c.str}
+		return true
+	case c.spec.key == "role" && f.Role == "" && cohort.Role(c.str).Valid():
+		f.Role = cohort.Role(c.str)
+		return true
+	}
+	return false
+}
+
+// findUsers answers a filtered, paged list of users.
+func (h *Handler) findUsers(ctx context.Context, n node, lp listParams) ([]*cohort.User, int, error) {
+	f, exact := userPushdown(n)
+	if exact {
+		pf := f
+		pf.Offset = lp.startIndex - 1
+		pf.Limit = max(lp.count, 1)
+		page, err := h.svc.Users.FindUsers(ctx, pf)
+		if err != nil {
+			return nil, 0, err
+		}
+		ok := true
+		for _, u := range page.Users {
+			if n != nil {
+				if m, _ := n.eval(userRecord(u)); !m {
+					// The store's filter means something else than
+					// assumed: fall back to evaluating every candidate.
+					ok = false
+				}
+			}
+		}
+		if ok {
+			users := page.Users
+			if lp.count == 0 {
+				users = nil
+			}
+			return users, page.Total, nil
+		}
+	}
+	w := window[*cohort.User]{lp: lp}
+	f.Limit = scanPage
+	scanned := 0
+	for {
+		page, err := h.svc.Users.FindUsers(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, u := range page.Users {
+			scanned++
+			m, err := n.eval(userRecord(u))
+			if err != nil {
+				return nil, 0, err
+			}
+			if m {
+				w.add(u)
+			}
+		}
+		if page.Next == "" || len(page.Users) == 0 {
+			break
+		}
+		if scanned >= maxScan {
+			return nil, 0, errTooMany()
+		}
+		f.After = page.Next
+	}
+	return w.items, w.total, nil
+}
+
+// userGroups lists the active groups a user belongs to.
+func (h *Handler) userGroups(ctx context.Context, userID string) ([]*cohort.Group, error) {
+	var out []*cohort.Group
+	f := cohort.GroupFilter{Status: cohort.StatusActive, Limit: MaxCount}
+	for {
+		page, err := h.svc.Users.FindUserGroups(ctx, userID, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Groups...)
+		if page.Next == "" || len(page.Groups) == 0 {
+			return out, nil
+		}
+		f.After = page.Next
+	}
+}
+
+func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	lp, err := parseListParams(q)
+	if err != nil {
+		return err
+	}
+	proj, err := parseProjection(q, SchemaUser)
+	if err != nil {
+		return err
+	}
+	var n node
+	if fs, ok := q["filter"]; ok {
+		if n, err = parseFilter(strings.Join(fs, " "), userFilterSchema); err != nil {
+			return err
+		}
+	}
+	users, total, err := h.findUsers(r.Context(), n, lp)
+	if err != nil {
+		return err
+	}
+	base := baseURL(r)
+	// A user's groups cost a query each: lists return them only when
+	// "attributes" names groups.
+	withGroups := proj.named("groups")
+	out := make([]map[string]any, 0, len(users))
+	for _, u := range users {
+		var groups []*cohort.Group
+		if withGroups {
+			if groups, err = h.userGroups(r.Context(), u.ID); err != nil {
+				return err
+			}
+		}
+		out = append(out, proj.apply(userResource(base, u, groups, withGroups)))
+	}
+	writeJSON(w, http.StatusOK, listResponse(total, lp, out))
+	return nil
+}
+
+// writeUser answers with one user, its groups included unless the
+// projection leaves them out.
+func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, status int, u *cohort.User) error {
+	proj, err := parseProjection(r.URL.Query(), SchemaUser)
+	if err != nil {
+		return err
+	}
+	var groups []*cohort.Group
+	withGroups := proj.wants("groups")
+	if withGroups {
+		if groups, err = h.userGroups(r.Context(), u.ID); err != nil {
+			return err
+		}
+	}
+	res := userResource(baseURL(r), u, groups, withGroups)
+	w.Header().Set("ETag", etag(u.Version))
+	if status == http.StatusCreated {
+		w.Header().Set("Location", baseURL(r)+"/Users/"+u.ID)
+	}
+	writeJSON(w, status, proj.apply(res))
+	return nil
+}
+
+func (h *Handler) findUser(ctx context.Context, id string) (*cohort.User, error) {
+	u, err := h.svc.Users.FindUserByID(ctx, id)
+	if cohort.ErrorCode(err) == cohort.ENOTFOUND || cohort.ErrorCode(err) == cohort.EINVALID {
+		return nil, errNotFound("There is no user " + id + " in this workspace.")
+	}
+	return u, err
+}
+
+func (h *Handler) handleUserGet(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.findUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if notModified(r, u.Version) {
+		w.Header().Set("ETag", etag(u.Version))
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+// userInput is a User as POST and PUT send it. Attributes Cohort does not
+// keep (phoneNumbers, title, password, the enterprise extension, …) are
+// accepted and ignored; readOnly ones (id, groups, meta) are ignored as
+// RFC 7643 §2.2 says.
+type userInput struct {
+	ExternalID  *string    `json:"externalId"`
+	UserName    *string    `json:"userName"`
+	Name        *nameInput `json:"name"`
+	DisplayName *string    `json:"displayName"`
+	Active      *flexBool  `json:"active"`
+	Cohort      *struct {
+		Role *string `json:"role"`
+	} `json:"urn:cohort:params:scim:schemas:extension:2.0:User"`
+}
+
+type nameInput struct {
+	GivenName  *string `json:"givenName"`
+	FamilyName *string `json:"familyName"`
+	Formatted  *string `json:"formatted"`
+}
+
+// flexBool is a boolean that also accepts "True"/"False" strings in any
+// letter case, as Entra ID sends them.
+type flexBool bool
+
+func (b *flexBool) UnmarshalJSON(data []byte) error {
+	v, err := parseFlexBool(data)
+	if err != nil {
+		return &valueError{err: errValue("active must be true or false.")}
+	}
+	*b = flexBool(v)
+	return nil
+}
+
+func parseFlexBool(data []byte) (bool, error) {
+	var v any
+	if err := json.Unmarshal(data, &v); err != nil {
+		return false, err
+	}
+	switch v := v.(type) {
+	case bool:
+		return v, nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(v)) {
+		case "true":
+			return true, nil
+		case "false":
+			return false, nil
+		}
+	}
+	return false, errValue("not a boolean")
+}
+
+// userDraft is the writable state of a user: what PUT and PATCH change.
+type userDraft struct {
+	email, given, family, externalID string
+	role                             cohort.Role
+	active                           bool
+}
+
+func draftOf(u *cohort.User) userDraft {
+	return userDraft{email: u.Email, given: u.GivenName, family: u.FamilyName, externalID: u.ExternalID, role: u.Role, active: !u.Archived()}
+}
+
+// splitName splits "Jane van Dyke" into "Jane" and "van Dyke", for
+// clients that send only displayName or name.formatted.
+func splitName(s string) (string, string) {
+	s = cohort.NormalizeGroupName(s)
+	given, family, _ := strings.Cut(s, " ")
+	return given, family
+}
+
+// apply sets the draft from a full User (POST or PUT). existing says
+// whether the draft already holds a user, whose names, role and active
+// state stay when in leaves them out.
+func (in *userInput) apply(d *userDraft, existing bool) error {
+	if in.UserName == nil || strings.TrimSpace(*in.UserName) == "" {
+		return errValue("userName is required: send the staff member's email address.")
+	}
+	d.email = *in.UserName
+	given, family := "", ""
+	haveName := false
+	if in.Name != nil {
+		if in.Name.Formatted != nil {
+			given, family = splitName(*in.Name.Formatted)
+			haveName = true
+		}
+		if in.Name.GivenName != nil {
+			given, haveName = *in.Name.GivenName, true
+		}
+		if in.Name.FamilyName != nil {
+			family, haveName = *in.Name.FamilyName, true
+		}
+	}
+	if !haveName && in.DisplayName != nil {
+		given, family = splitName(*in.DisplayName)
+		haveName = true
+	}
+	switch {
+	case haveName:
+		d.given, d.family = given, family
+	case !existing:
+		return errValue("name.givenName and name.familyName are required.")
+	}
+	// PUT replaces: an externalId left out is cleared.
+	d.externalID = ""
+	if in.ExternalID != nil {
+		d.externalID = *in.ExternalID
+	}
+	if in.Cohort != nil && in.Cohort.Role != nil && *in.Cohort.Role != "" {
+		d.role = cohort.Role(*in.Cohort.Role)
+	}
+	if in.Active != nil {
+		d.active = bool(*in.Active)
+	}
+	return validateDraft(d)
+}
+
+// validateDraft checks a draft and says which SCIM attribute is wrong.
+func validateDraft(d *userDraft) error {
+	var err error
+	if d.email, err = cohort.ValidateEmail(d.email); err != nil {
+		return errValue("userName must be the staff member's email address (Cohort signs staff in by email): " + cohort.ErrorMessage(err))
+	}
+	if d.given, err = cohort.ValidatePersonName("given_name", "given name", d.given); err != nil {
+		return errValue("name.givenName: " + cohort.ErrorMessage(err))
+	}
+	if d.family, err = cohort.ValidatePersonName("family_name", "family name", d.family); err != nil {
+		return errValue("name.familyName: " + cohort.ErrorMessage(err) + " Send name.familyName, or a displayName of two words.")
+	}
+	if d.role == "" {
+		d.role = cohort.RolePractitioner
+	}
+	if !d.role.Valid() {
+		return errValue(SchemaCohortUser + ":role must be one of practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
+	}
+	return nil
+}
+
+func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
+	var in userInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	d := userDraft{active: true}
+	if err := in.apply(&d, false); err != nil {
+		return err
+	}
+	u, err := h.svc.Users.CreateUser(r.Context(), cohort.UserCreate{
+		Email:      d.email,
+		GivenName:  d.given,
+		FamilyName: d.family,
+		Role:       d.role,
+		ExternalID: d.externalID,
+		Archived:   !d.active,
+	})
+	if cohort.ErrorCode(err) == cohort.ECONFLICT {
+		return &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "A user with userName " + d.email + " already exists in this workspace: look it up with filter=userName eq \"" + d.email + "\"."}
+	}
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusCreated, u)
+}
+
+func (h *Handler) handleUserReplace(w http.ResponseWriter, r *http.Request) error {
+	var in userInput
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	cur, err := h.findUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := checkIfMatch(r, cur.Version); err != nil {
+		return err
+	}
+	d := draftOf(cur)
+	if err := in.apply(&d, true); err != nil {
+		return err
+	}
+	u, err := h.commitUser(r.Context(), cur, d, r.Header.Get("If-Match") != "")
+	if err != nil {
+		return err
+	}
+	return h.writeUser(w, r, http.StatusOK, u)
+}
+
+// commitUser writes the difference between cur and d. Field changes and
+// (de)activation are separate service calls, so everything that can be
+// refused is checked first: invalid values, a taken userName and
+// deactivating the account owner change nothing. A restore runs before
+// the field update (an archived user's fields are read-only) and an
+// archive after it.
+func (h *Handler) commitUser(ctx context.Context, cur *cohort.User, d userDraft, guarded bool) (*cohort.User, error) {
+	var upd cohort.UserUpdate
+	if d.email != cur.Email {
+		upd.Email = &d.email
+	}
+	if d.given != cur.GivenName {
+		upd.GivenName = &d.given
+	}
+	if d.family != cur.FamilyName {
+		upd.FamilyName = &d.family
+	}
+	if d.externalID != cur.ExternalID {
+		upd.ExternalID = &d.externalID
+	}
+	if d.role != cur.Role {
+		upd.Role = &d.role
+	}
+	changed := upd.Email != nil || upd.GivenName != nil || upd.FamilyName != nil || upd.ExternalID != nil || upd.Role != nil
+	if err := upd.Validate(); err != nil {
+		return nil, err
+	}
+	wasActive := !cur.Archived()
+	if !d.active && wasActive && cur.IsOwner {
+		return nil, errMutability("The account owner cannot be deactivated: transfer ownership to another user in Cohort first.")
+	}
+	if upd.Email != nil {
+		page, err := h.svc.Users.FindUsers(ctx, cohort.UserFilter{Email: d.email, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page.Users {
+			if o.ID != cur.ID {
+				return nil, &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "Another user already has userName " + d.email + "."}
+			}
+		}
+	}
+	u := cur
+	var err error
+	if d.active && !wasActive {
+		if u, err = h.svc.Users.RestoreUser(ctx, cur.ID); err != nil {
+			return nil, err
+		}
+	}
+	if changed {
+		if guarded {
+			upd.IfVersion = u.Version
+		}
+		if u, err = h.svc.Users.UpdateUser(ctx, cur.ID, upd); err != nil {
+			if cohort.ErrorCode(err) == cohort.ECONFLICT {
+				return nil, &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "Another user already has userName " + d.email + "."}
+			}
+			return nil, err
+		}
+	}
+	if !d.active && wasActive {
+		if u, err = h.svc.Users.ArchiveUser(ctx, cur.ID); err != nil {
+			return nil, err
+		}
+	}
+	return u, nil
+}
+
+// handleUserDelete archives the user: Cohort never hard-deletes staff. A
+// later GET still finds the user, with active=false.
+func (h *Handler) handleUserDelete(w http.ResponseWriter, r *http.Request) error {
+	cur, err := h.findUser(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := checkIfMatch(r, cur.Version); err != nil {
+		return err
+	}
+	if cur.IsOwner {
+		return errMutability("The account owner cannot be deleted: transfer ownership to another user in Cohort first.")
+	}
+	if _, err := h.svc.Users.ArchiveUser(r.Context(), cur.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

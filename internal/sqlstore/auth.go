@@ -1,0 +1,186 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/cohorthq/cohort"
+)
+
+var errBadLogin = &cohort.Error{Code: cohort.EUNAUTHORIZED, Message: "Email or password is incorrect."}
+
+var errNoSession = &cohort.Error{Code: cohort.EUNAUTHORIZED, Message: "Your session has ended. Sign in again."}
+
+// randomToken returns n random bytes, base64url without padding.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic("sqlstore: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// tokenHash is how session and API-key tokens are stored: SHA-256, hex.
+// The tokens are random, so a fast hash is enough.
+func tokenHash(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// Authenticate returns every active user, in any workspace, whose email
+// and password match. Unknown email, wrong password and a user without a
+// password all cost one argon2 check and give the same error.
+func (db *DB) Authenticate(ctx context.Context, email, password string) ([]*cohort.User, error) {
+	email = cohort.NormalizeEmail(email)
+	rows, err := db.read.QueryContext(ctx, `SELECT `+userCols+`, password_hash FROM users
+		WHERE email = $1 AND status = 'active' ORDER BY created_at, id`, email)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	type cand struct {
+		u    *cohort.User
+		hash string
+	}
+	var cands []cand
+	for rows.Next() {
+		var hash string
+		u, err := scanUser(scanFunc(func(dst ...any) error { return rows.Scan(append(dst, &hash)...) }))
+		if err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cands = append(cands, cand{u, hash})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapError(err)
+	}
+	var out []*cohort.User
+	checked := false
+	for _, c := range cands {
+		if c.hash == "" {
+			continue
+		}
+		checked = true
+		if checkPassword(c.hash, password) {
+			out = append(out, c.u)
+		}
+	}
+	if !checked {
+		checkPassword(dummyHash(), password)
+	}
+	if len(out) == 0 {
+		return nil, errBadLogin
+	}
+	return out, nil
+}
+
+// CreateSession starts a session for an active user and returns its token.
+func (db *DB) CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, *cohort.Session, error) {
+	if ttl <= 0 {
+		return "", nil, cohort.Errorf(cohort.EINVALID, "A session needs a positive lifetime.")
+	}
+	token := randomToken(32)
+	var s *cohort.Session
+	err := db.inTx(ctx, cohort.Actor{}, func(t *tx) error {
+		var ws, status string
+		err := t.queryRow(`SELECT workspace_id, status FROM users WHERE id = $1`, userID).Scan(&ws, &status)
+		if errors.Is(err, sql.ErrNoRows) {
+			return errUserNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if cohort.Status(status) != cohort.StatusActive {
+			return &cohort.Error{Code: cohort.EUNAUTHORIZED, Message: "This staff member is archived and cannot sign in."}
+		}
+		s = &cohort.Session{ID: tokenHash(token), WorkspaceID: ws, UserID: userID, CSRFToken: randomToken(32),
+			CreatedAt: t.now, LastSeenAt: t.now, ExpiresAt: t.now.Add(ttl).Truncate(time.Microsecond)}
+		_, err = t.exec(`INSERT INTO sessions (id, workspace_id, user_id, csrf_token, created_at, last_seen_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $5, $6)`, s.ID, ws, userID, s.CSRFToken, ts(t.now), ts(s.ExpiresAt))
+		return err
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return token, s, nil
+}
+
+// FindSession returns the live session of a token with its user and
+// workspace. LastSeenAt is written at most once a minute, so a busy page
+// does not turn every read into a write.
+func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration) (*cohort.SessionUser, error) {
+	if token == "" {
+		return nil, errNoSession
+	}
+	s := &cohort.Session{}
+	w := &cohort.Workspace{}
+	var hash string
+	u, err := scanUser(scanFunc(func(dst ...any) error {
+		return db.read.QueryRowContext(ctx, `SELECT s.id, s.workspace_id, s.user_id, s.csrf_token, s.created_at,
+			s.last_seen_at, s.expires_at, w.id, w.name, w.slug, w.created_at, u.password_hash,
+			u.id, u.workspace_id, u.email, u.given_name, u.family_name, u.role, u.status, u.is_owner, u.external_id,
+			u.version, u.created_at, u.updated_at, u.archived_at
+			FROM sessions s JOIN users u ON u.id = s.user_id JOIN workspaces w ON w.id = s.workspace_id
+			WHERE s.id = $1`, tokenHash(token)).Scan(append([]any{&s.ID, &s.WorkspaceID, &s.UserID, &s.CSRFToken,
+			timeScan{&s.CreatedAt}, timeScan{&s.LastSeenAt}, timeScan{&s.ExpiresAt}, &w.ID, &w.Name, &w.Slug,
+			timeScan{&w.CreatedAt}, &hash}, dst...)...)
+	}))
+	if err != nil {
+		if cohort.ErrorCode(err) == cohort.ENOTFOUND {
+			return nil, errNoSession
+		}
+		return nil, err
+	}
+	n := now()
+	if !n.Before(s.ExpiresAt) || idle > 0 && !n.Before(s.LastSeenAt.Add(idle)) || u.Archived() {
+		return nil, errNoSession
+	}
+	if n.Sub(s.LastSeenAt) >= time.Minute {
+		if _, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, ts(n), s.ID); err != nil {
+			return nil, mapError(err)
+		}
+		s.LastSeenAt = n
+	}
+	return &cohort.SessionUser{Session: s, User: u, Workspace: w}, nil
+}
+
+// DeleteSession ends the session of a token (sign out). An unknown token
+// is already signed out.
+func (db *DB) DeleteSession(ctx context.Context, token string) error {
+	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, tokenHash(token))
+	return mapError(err)
+}
+
+// DeleteUserSessions ends every session of a user except keep (a session
+// ID): the user themselves or a manager may do it.
+func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) error {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if a.UserID != userID && !a.CanManageUsers() {
+		return cohort.ErrForbidden("end this person's sessions")
+	}
+	return db.inTx(ctx, a, func(t *tx) error {
+		u, err := t.lockUser(userID)
+		if err != nil {
+			return err
+		}
+		res, err := t.exec(`DELETE FROM sessions WHERE user_id = $1 AND id <> $2`, u.ID, keep)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n == 0 {
+			return err
+		}
+		return t.audit(cohort.ActionSessionsEnded, "user", u.ID, u.Name(), map[string]any{"sessions_ended": n})
+	})
+}

@@ -1,0 +1,279 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cohorthq/cohort"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Engine names returned by DB.Engine.
+const (
+	EngineSQLite   = "sqlite"
+	EnginePostgres = "postgres"
+)
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Options tunes the database connection. The zero value is a good default.
+type Options struct {
+	// MaxOpenConns bounds the read pool on SQLite (the writer is always one
+	// connection) and the whole pool on PostgreSQL. 0 picks a default.
+	MaxOpenConns int
+	// StatementTimeout sets PostgreSQL's statement_timeout; 0 leaves it.
+	StatementTimeout time.Duration
+	// BusyTimeout is how long SQLite waits for a lock held by another
+	// process (e.g. a backup). 0 means 5 seconds.
+	BusyTimeout time.Duration
+	// Synchronous is SQLite's synchronous pragma: "FULL" (default),
+	// "NORMAL" or "OFF".
+	Synchronous string
+	// Logger receives warnings (lost LISTEN connection, retries). nil
+	// discards them.
+	Logger *slog.Logger
+}
+
+// DB is Cohort's database. It implements every service interface of the
+// domain package; Services returns them bundled.
+type DB struct {
+	engine string
+	d      dialect
+	// write runs every transaction that changes something. On SQLite it is
+	// a single connection; on PostgreSQL it is the same pool as read.
+	write *sql.DB
+	read  *sql.DB
+	log   *slog.Logger
+
+	pgConfig *pgx.ConnConfig // for the LISTEN connection
+
+	subsMu    sync.Mutex
+	subs      map[chan struct{}]struct{}
+	listening bool
+	stop      context.CancelFunc
+	stopCtx   context.Context
+	wg        sync.WaitGroup
+}
+
+// Open opens (creating when needed) the database named by dsn and runs the
+// embedded migrations. dsn "" means the SQLite file cohort.db; a plain path
+// or a "file:" URI selects SQLite; "postgres://" or "postgresql://" selects
+// PostgreSQL.
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if dsn == "" {
+		dsn = "cohort.db"
+	}
+	db := &DB{subs: map[chan struct{}]struct{}{}, log: opts.Logger}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	db.stopCtx, db.stop = context.WithCancel(context.Background())
+	var err error
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		err = db.openPostgres(ctx, dsn, opts)
+	} else {
+		err = db.openSQLite(ctx, dsn, opts)
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
+	db.engine = EngineSQLite
+	db.d = sqliteDialect{}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 5 * time.Second
+	}
+	syncMode := strings.ToUpper(opts.Synchronous)
+	switch syncMode {
+	case "":
+		syncMode = "FULL"
+	case "FULL", "NORMAL", "OFF", "EXTRA":
+	default:
+		return cohort.Errorf(cohort.EINVALID, "Unknown SQLite synchronous mode %q: use FULL, NORMAL or OFF.", opts.Synchronous)
+	}
+	name := dsn
+	if !strings.HasPrefix(name, "file:") {
+		name = "file:" + name
+	}
+	sep := "?"
+	if strings.Contains(name, "?") {
+		sep = "&"
+	}
+	common := sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")" +
+		"&_pragma=temp_store(MEMORY)"
+	writeDSN := name + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + syncMode + ")" +
+		"&_pragma=cache_size(-16000)&_txlock=immediate"
+	readDSN := name + common + "&_pragma=query_only(1)&_pragma=cache_size(-8000)"
+
+	w, err := sql.Open("sqlite", writeDSN)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	// One writer: SQLite allows one anyway, and a single connection makes
+	// every write transaction queue in Go instead of failing with BUSY.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	db.write = w
+	// The writer creates the file and switches it to WAL before any reader
+	// opens it.
+	if err := w.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: open sqlite %s: %w", dsn, err)
+	}
+	r, err := sql.Open("sqlite", readDSN)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	n := opts.MaxOpenConns
+	if n <= 0 {
+		n = max(4, 2*runtime.NumCPU())
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	r.SetConnMaxIdleTime(5 * time.Minute)
+	db.read = r
+	return nil
+}
+
+func (db *DB) openPostgres(ctx context.Context, dsn string, opts Options) error {
+	db.engine = EnginePostgres
+	db.d = postgresDialect{}
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		return cohort.Errorf(cohort.EINVALID, "The PostgreSQL URL is not valid: %v.", err)
+	}
+	if opts.StatementTimeout > 0 {
+		cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	}
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "cohort"
+	}
+	db.pgConfig = cfg
+	p := stdlib.OpenDB(*cfg)
+	n := opts.MaxOpenConns
+	if n <= 0 {
+		n = 20
+	}
+	p.SetMaxOpenConns(n)
+	p.SetMaxIdleConns(n)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	db.write, db.read = p, p
+	if err := p.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: connect to postgres: %w", err)
+	}
+	return nil
+}
+
+// migrate brings the schema up to date. On PostgreSQL goose holds a session
+// advisory lock while it works, so instances starting together take turns.
+func (db *DB) migrate(ctx context.Context) error {
+	dir, dialect := "migrations/sqlite", goose.DialectSQLite3
+	var popts []goose.ProviderOption
+	popts = append(popts, goose.WithDisableGlobalRegistry(true))
+	if db.engine == EnginePostgres {
+		dir, dialect = "migrations/postgres", goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("sqlstore: migration lock: %w", err)
+		}
+		popts = append(popts, goose.WithSessionLocker(locker))
+	}
+	fsys, err := fs.Sub(migrationsFS, dir)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(dialect, db.write, fsys, popts...)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	return nil
+}
+
+// Engine returns "sqlite" or "postgres".
+func (db *DB) Engine() string { return db.engine }
+
+// Ping checks that the database answers (for /readyz).
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is not reachable."}
+	}
+	if db.write != db.read {
+		if err := db.write.PingContext(ctx); err != nil {
+			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is not reachable."}
+		}
+	}
+	return nil
+}
+
+// Close stops the LISTEN connection and closes the pools.
+func (db *DB) Close() error {
+	db.stop()
+	db.wg.Wait()
+	var errs []error
+	if db.read != nil && db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Services returns every service, all backed by db.
+func (db *DB) Services() cohort.Services {
+	return cohort.Services{
+		Workspaces:  db,
+		Users:       db,
+		Groups:      db,
+		Auth:        db,
+		Audit:       db,
+		Events:      db,
+	}
+}
+
+// Backup writes a consistent copy of a SQLite database to path (VACUUM
+// INTO), which must not exist yet. PostgreSQL is backed up with pg_dump.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if db.engine != EngineSQLite {
+		return cohort.Errorf(cohort.EINVALID, "Back up a PostgreSQL database with pg_dump; Cohort's backup command copies SQLite files only.")
+	}
+	if path == "" {
+		return cohort.FieldError("path", "Name the file to write the backup to.")
+	}
+	if _, err := os.Stat(path); err == nil {
+		return cohort.FieldError("path", fmt.Sprintf("%s already exists: choose a new file name so no file is overwritten.", path))
+	}
+	if _, err := db.write.ExecContext(ctx, `VACUUM INTO $1`, path); err != nil {
+		return fmt.Errorf("sqlstore: backup to %s: %w", path, mapError(err))
+	}
+	return nil
+}

@@ -1,0 +1,170 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cohorthq/cohort"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// tx is one write transaction with its single "now" and its actor.
+type tx struct {
+	*sql.Tx
+	ctx    context.Context
+	db     *DB
+	now    time.Time
+	actor  cohort.Actor
+	events bool // an outbox row was written
+}
+
+// maxAttempts bounds how often a transaction is retried after a
+// serialization failure, deadlock, busy database or unique race.
+const maxAttempts = 5
+
+// inTx runs fn in a write transaction and commits it, retrying the whole
+// transaction when the engine reports a transient conflict. Errors come
+// back as domain errors where the cause is known.
+func (db *DB) inTx(ctx context.Context, a cohort.Actor, fn func(*tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.tryTx(ctx, a, fn)
+		if err == nil || attempt >= maxAttempts || !retryable(err) || ctx.Err() != nil {
+			break
+		}
+		db.log.Debug("sqlstore: retrying transaction", "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt*attempt) * 2 * time.Millisecond):
+		}
+	}
+	return mapError(err)
+}
+
+func (db *DB) tryTx(ctx context.Context, a cohort.Actor, fn func(*tx) error) (err error) {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	t := &tx{Tx: sqlTx, ctx: ctx, db: db, now: now(), actor: a}
+	defer func() {
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err = fn(t); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return err
+	}
+	if t.events {
+		db.notifyLocal()
+	}
+	return nil
+}
+
+// now is the time of a transaction: UTC, microseconds, so that both
+// engines store and return exactly the same value.
+func now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// exec, query and queryRow run on the transaction with its context.
+func (t *tx) exec(q string, args ...any) (sql.Result, error) {
+	return t.ExecContext(t.ctx, q, args...)
+}
+
+func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
+	return t.QueryContext(t.ctx, q, args...)
+}
+
+func (t *tx) queryRow(q string, args ...any) *sql.Row {
+	return t.QueryRowContext(t.ctx, q, args...)
+}
+
+// actorFrom returns the actor of ctx or ErrNoActor.
+func actorFrom(ctx context.Context) (cohort.Actor, error) {
+	a, ok := cohort.ActorFromContext(ctx)
+	if !ok {
+		return a, cohort.ErrNoActor
+	}
+	return a, nil
+}
+
+// retryable reports whether the whole transaction should run again: the
+// engine gave up on it for reasons another attempt may not meet. A unique
+// violation is retried too: a second run sees the committed row and
+// refuses with a message that names it.
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "40001", "40P01", "23505":
+			return true
+		}
+		return false
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return true
+		}
+	}
+	return false
+}
+
+// mapError turns driver errors into domain errors by their codes (never
+// their text). Domain errors and context errors pass through; anything
+// else is wrapped and stays internal.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if cohort.AsError(err) != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "23505":
+			return &cohort.Error{Code: cohort.ECONFLICT, Message: "That conflicts with something saved at the same moment: try again."}
+		case "23503":
+			return &cohort.Error{Code: cohort.EINVALID, Message: "That refers to something that does not exist in this practice."}
+		case "40001", "40P01", "55P03":
+			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is busy: try again in a moment."}
+		case "57014":
+			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database took too long to answer: try again in a moment."}
+		case "25006":
+			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is read-only at the moment."}
+		}
+		return fmt.Errorf("sqlstore: postgres: %w", err)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return &cohort.Error{Code: cohort.ECONFLICT, Message: "That conflicts with something saved at the same moment: try again."}
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return &cohort.Error{Code: cohort.EINVALID, Message: "That refers to something that does not exist in this practice."}
+		}
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is busy: try again in a moment."}
+		case sqlite3.SQLITE_FULL:
+			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The disk is full: free some space and try again."}
+		case sqlite3.SQLITE_READONLY:
+			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is read-only at the moment."}
+		}
+		return fmt.Errorf("sqlstore: sqlite: %w", err)
+	}
+	return fmt.Errorf("sqlstore: %w", err)
+}

@@ -1,0 +1,495 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cohorthq/cohort"
+)
+
+const userCols = `id, workspace_id, email, given_name, family_name, role, status, is_owner, external_id,
+	version, created_at, updated_at, archived_at`
+
+func scanUser(r interface{ Scan(...any) error }) (*cohort.User, error) {
+	u := &cohort.User{}
+	var role, status string
+	err := r.Scan(&u.ID, &u.WorkspaceID, &u.Email, &u.GivenName, &u.FamilyName, &role, &status, &u.IsOwner,
+		&u.ExternalID, &u.Version, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}, nullTimeScan{&u.ArchivedAt})
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, errUserNotFound
+		}
+		return nil, mapError(err)
+	}
+	u.Role, u.Status = cohort.Role(role), cohort.Status(status)
+	return u, nil
+}
+
+var errUserNotFound = &cohort.Error{Code: cohort.ENOTFOUND, Message: "No staff member with that ID."}
+
+// userShape is a user as the API and events show it.
+type userShape struct {
+	ID         string    `json:"id"`
+	Email      string    `json:"email"`
+	GivenName  string    `json:"given_name"`
+	FamilyName string    `json:"family_name"`
+	Role       string    `json:"role"`
+	Status     string    `json:"status"`
+	IsOwner    bool      `json:"is_owner"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+func shapeUser(u *cohort.User) userShape {
+	return userShape{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName, Role: string(u.Role),
+		Status: string(u.Status), IsOwner: u.IsOwner, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+}
+
+// userEvent writes the audit row and the outbox event of a user change.
+func (t *tx) userChanged(action string, u *cohort.User, changes map[string]any) error {
+	if err := t.audit(action, "user", u.ID, u.Name(), changes); err != nil {
+		return err
+	}
+	data := map[string]any{"user": shapeUser(u)}
+	if action == cohort.ActionUserUpdated {
+		data["changes"] = changes
+	}
+	return t.emit(action, data)
+}
+
+// personKey is the lower-case key a name is sorted and searched by.
+func personKey(s string) string { return strings.ToLower(cohort.NormalizeGroupName(s)) }
+
+// emailTaken refuses an email another user of the workspace already has.
+func (t *tx) emailTaken(email, exceptID string) error {
+	var id string
+	err := t.queryRow(`SELECT id FROM users WHERE workspace_id = $1 AND email = $2 AND id <> $3`,
+		t.actor.WorkspaceID, email, exceptID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("A staff member with email %s already exists.", email)
+	return &cohort.Error{Code: cohort.ECONFLICT, Message: msg, Fields: map[string][]string{"email": {msg}},
+		Detail: map[string]string{"user_id": id}}
+}
+
+// insertUser creates a validated user in the actor's workspace.
+func (t *tx) insertUser(c cohort.UserCreate, hash string, owner bool) (*cohort.User, error) {
+	if err := t.emailTaken(c.Email, ""); err != nil {
+		return nil, err
+	}
+	u := &cohort.User{ID: newID(), WorkspaceID: t.actor.WorkspaceID, Email: c.Email, GivenName: c.GivenName,
+		FamilyName: c.FamilyName, Role: c.Role, Status: cohort.StatusActive, IsOwner: owner,
+		ExternalID: c.ExternalID, Version: 1, CreatedAt: t.now, UpdatedAt: t.now}
+	if c.Archived && !owner {
+		u.Status = cohort.StatusArchived
+		u.ArchivedAt = &t.now
+	}
+	_, err := t.exec(`INSERT INTO users (id, workspace_id, email, given_name, family_name, given_key, family_key,
+		full_key, role, status, is_owner, external_id, password_hash, version, created_at, updated_at, archived_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+		u.ID, u.WorkspaceID, u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName),
+		personKey(u.Name()), string(u.Role), string(u.Status), u.IsOwner, u.ExternalID, hash, u.Version,
+		ts(t.now), ts(t.now), tsPtr(u.ArchivedAt))
+	if err != nil {
+		return nil, err
+	}
+	changes := map[string]any{"email": change{nil, u.Email}, "given_name": change{nil, u.GivenName},
+		"family_name": change{nil, u.FamilyName}, "role": change{nil, u.Role}, "status": change{nil, u.Status}}
+	if owner {
+		changes["is_owner"] = change{nil, true}
+	}
+	return u, t.userChanged(cohort.ActionUserCreated, u, changes)
+}
+
+// lockUser reads a user of the actor's workspace and locks its row.
+func (t *tx) lockUser(id string) (*cohort.User, error) {
+	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE id = $1 AND workspace_id = $2`+t.db.d.forUpdate(),
+		id, t.actor.WorkspaceID))
+}
+
+// CreateUser adds a staff member.
+func (db *DB) CreateUser(ctx context.Context, c cohort.UserCreate) (*cohort.User, error) {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanManageUsers() {
+		return nil, cohort.ErrForbidden("add staff")
+	}
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	hash := ""
+	if c.Password != "" {
+		// Hashing takes tens of milliseconds: do it before the write lock.
+		hash = hashPassword(c.Password)
+	}
+	var u *cohort.User
+	err = db.inTx(ctx, a, func(t *tx) error {
+		u, err = t.insertUser(c, hash, false)
+		return err
+	})
+	return u, err
+}
+
+// FindUserByID returns one staff member of the actor's workspace.
+func (db *DB) FindUserByID(ctx context.Context, id string) (*cohort.User, error) {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanViewUsers() {
+		return nil, cohort.ErrForbidden("view staff")
+	}
+	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND workspace_id = $2`,
+		id, a.WorkspaceID))
+}
+
+// FindUsers lists staff of the actor's workspace.
+func (db *DB) FindUsers(ctx context.Context, f cohort.UserFilter) (*cohort.UserPage, error) {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanViewUsers() {
+		return nil, cohort.ErrForbidden("view staff")
+	}
+	return db.findUsers(ctx, a.WorkspaceID, f)
+}
+
+// findUsers pages through users ordered by (family_key, given_key, id).
+func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFilter) (*cohort.UserPage, error) {
+	var p args
+	where := []string{"workspace_id = " + p.add(workspaceID)}
+	if f.Status != "" {
+		if !f.Status.Valid() {
+			return nil, cohort.FieldError("status", "Choose a status: active or archived.")
+		}
+		where = append(where, "status = "+p.add(string(f.Status)))
+	}
+	if f.Role != "" {
+		if !f.Role.Valid() {
+			return nil, cohort.FieldError("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
+		}
+		where = append(where, "role = "+p.add(string(f.Role)))
+	}
+	if q := personKey(f.Query); q != "" {
+		// One index range scan per searched key, unioned: each stays fast
+		// over tens of thousands of staff.
+		ws, lo, hi := p.add(workspaceID), p.add(q), p.add(prefixEnd(q))
+		var parts []string
+		for _, col := range []string{"family_key", "given_key", "full_key", "email"} {
+			parts = append(parts, "SELECT id FROM users WHERE workspace_id = "+ws+" AND "+col+" >= "+lo+" AND "+col+" < "+hi)
+		}
+		where = append(where, "id IN ("+strings.Join(parts, " UNION ")+")")
+	}
+	if f.Email != "" {
+		where = append(where, "email = "+p.add(cohort.NormalizeEmail(f.Email)))
+	}
+	if f.ExternalID != "" {
+		where = append(where, "external_id = "+p.add(f.ExternalID))
+	}
+	if f.IDs != nil {
+		where = append(where, "id IN ("+db.d.idList(p.add(jsonIDs(f.IDs)))+")")
+	}
+	if len(f.GroupIDs) == 1 {
+		where = append(where, "id IN (SELECT user_id FROM memberships WHERE group_id = "+p.add(f.GroupIDs[0])+")")
+	} else if len(f.GroupIDs) > 1 {
+		where = append(where, "id IN (SELECT user_id FROM memberships WHERE group_id IN ("+db.d.idList(p.add(jsonIDs(f.GroupIDs)))+"))")
+	}
+	if f.ExcludeGroupID != "" {
+		where = append(where, "id NOT IN (SELECT user_id FROM memberships WHERE group_id = "+p.add(f.ExcludeGroupID)+")")
+	}
+	if f.UpdatedAfter != nil {
+		where = append(where, "updated_at > "+p.add(ts(*f.UpdatedAfter)))
+	}
+	if f.UpdatedBefore != nil {
+		where = append(where, "updated_at < "+p.add(ts(*f.UpdatedBefore)))
+	}
+	var total int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE `+strings.Join(where, " AND "), p...).Scan(&total); err != nil {
+		return nil, mapError(err)
+	}
+	ks := keyset{cols: []string{"family_key", "given_key", "id"}}
+	q, err := ks.query(`SELECT `+userCols+`, family_key, given_key FROM users`, where, &p, f.Limit, f.Offset, f.After, f.Before)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, q, p...)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var users []*cohort.User
+	var keys [][]string
+	for rows.Next() {
+		var fk, gk string
+		u, err := scanUser(scanFunc(func(dst ...any) error { return rows.Scan(append(dst, &fk, &gk)...) }))
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+		keys = append(keys, []string{fk, gk, u.ID})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError(err)
+	}
+	page := &cohort.UserPage{Total: total}
+	page.Users, page.Next, page.Prev = pageOf(f.Limit, users, keys, f.After, f.Before)
+	return page, nil
+}
+
+// scanFunc adapts a function to the Scan method that scanUser wants.
+type scanFunc func(...any) error
+
+func (f scanFunc) Scan(dst ...any) error { return f(dst...) }
+
+// UpdateUser changes a staff member's details.
+func (db *DB) UpdateUser(ctx context.Context, id string, upd cohort.UserUpdate) (*cohort.User, error) {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanManageUsers() {
+		return nil, cohort.ErrForbidden("change staff")
+	}
+	if err := upd.Validate(); err != nil {
+		return nil, err
+	}
+	var out *cohort.User
+	err = db.inTx(ctx, a, func(t *tx) error {
+		u, err := t.lockUser(id)
+		if err != nil {
+			return err
+		}
+		if upd.IfVersion != 0 && upd.IfVersion != u.Version {
+			return errUserStale
+		}
+		changes := map[string]any{}
+		if upd.Email != nil && *upd.Email != u.Email {
+			if err := t.emailTaken(*upd.Email, u.ID); err != nil {
+				return err
+			}
+			changes["email"] = change{u.Email, *upd.Email}
+			u.Email = *upd.Email
+		}
+		if upd.GivenName != nil && *upd.GivenName != u.GivenName {
+			changes["given_name"] = change{u.GivenName, *upd.GivenName}
+			u.GivenName = *upd.GivenName
+		}
+		if upd.FamilyName != nil && *upd.FamilyName != u.FamilyName {
+			changes["family_name"] = change{u.FamilyName, *upd.FamilyName}
+			u.FamilyName = *upd.FamilyName
+		}
+		if upd.Role != nil && *upd.Role != u.Role {
+			changes["role"] = change{u.Role, *upd.Role}
+			u.Role = *upd.Role
+		}
+		if upd.ExternalID != nil && *upd.ExternalID != u.ExternalID {
+			changes["external_id"] = change{u.ExternalID, *upd.ExternalID}
+			u.ExternalID = *upd.ExternalID
+		}
+		out = u
+		if len(changes) == 0 {
+			return nil
+		}
+		u.Version++
+		u.UpdatedAt = t.now
+		if _, err := t.exec(`UPDATE users SET email = $1, given_name = $2, family_name = $3, given_key = $4,
+			family_key = $5, full_key = $6, role = $7, external_id = $8, version = $9, updated_at = $10 WHERE id = $11`,
+			u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
+			string(u.Role), u.ExternalID, u.Version, ts(t.now), u.ID); err != nil {
+			return err
+		}
+		return t.userChanged(cohort.ActionUserUpdated, u, changes)
+	})
+	return out, err
+}
+
+var errUserStale = &cohort.Error{Code: cohort.ESTALE,
+	Message: "This staff member was changed by someone else since you opened it. The current version is shown; make your change again."}
+
+// ArchiveUser archives a staff member: their sessions end, their
+// memberships are kept but move to the groups' archived counters. The
+// account owner cannot be archived. Archiving an archived user changes
+// nothing.
+func (db *DB) ArchiveUser(ctx context.Context, id string) (*cohort.User, error) {
+	return db.setUserStatus(ctx, id, cohort.StatusArchived)
+}
+
+// RestoreUser makes an archived staff member active again, with their
+// memberships counted again.
+func (db *DB) RestoreUser(ctx context.Context, id string) (*cohort.User, error) {
+	return db.setUserStatus(ctx, id, cohort.StatusActive)
+}
+
+func (db *DB) setUserStatus(ctx context.Context, id string, to cohort.Status) (*cohort.User, error) {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanManageUsers() {
+		if to == cohort.StatusArchived {
+			return nil, cohort.ErrForbidden("archive staff")
+		}
+		return nil, cohort.ErrForbidden("restore staff")
+	}
+	var out *cohort.User
+	err = db.inTx(ctx, a, func(t *tx) error {
+		u, err := t.lockUser(id)
+		if err != nil {
+			return err
+		}
+		out = u
+		if u.Status == to {
+			return nil
+		}
+		if to == cohort.StatusArchived && u.IsOwner {
+			return cohort.Errorf(cohort.ECONFLICT, "%s is the account owner and cannot be archived. Transfer ownership to another staff member first.", u.Name())
+		}
+		from := u.Status
+		u.Status, u.UpdatedAt = to, t.now
+		u.Version++
+		var d int
+		if to == cohort.StatusArchived {
+			u.ArchivedAt, d = &t.now, 1
+		} else {
+			u.ArchivedAt, d = nil, -1
+		}
+		if _, err := t.exec(`UPDATE users SET status = $1, archived_at = $2, version = $3, updated_at = $4 WHERE id = $5`,
+			string(to), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID); err != nil {
+			return err
+		}
+		// The user's memberships stay; they move between the counters of
+		// every group they belong to.
+		if _, err := t.exec(`UPDATE groups SET member_count = member_count - $1, archived_member_count = archived_member_count + $1
+			WHERE id IN (SELECT group_id FROM memberships WHERE user_id = $2)`, d, u.ID); err != nil {
+			return err
+		}
+		action := cohort.ActionUserRestored
+		if to == cohort.StatusArchived {
+			action = cohort.ActionUserArchived
+			if _, err := t.exec(`DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+				return err
+			}
+		}
+		return t.userChanged(action, u, map[string]any{"status": change{from, to}})
+	})
+	return out, err
+}
+
+// TransferOwnership makes another active staff member the account owner.
+// The old owner keeps their role.
+func (db *DB) TransferOwnership(ctx context.Context, toUserID string) error {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return err
+	}
+	if !a.CanTransferOwnership() {
+		return cohort.ErrForbidden("transfer ownership of the practice")
+	}
+	return db.inTx(ctx, a, func(t *tx) error {
+		to, err := t.lockUser(toUserID)
+		if err != nil {
+			return err
+		}
+		if to.IsOwner {
+			return nil
+		}
+		if to.Archived() {
+			return cohort.Errorf(cohort.EINVALID, "%s is archived: restore them before making them the account owner.", to.Name())
+		}
+		from, err := scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE workspace_id = $1 AND is_owner = $2`+t.db.d.forUpdate(),
+			t.actor.WorkspaceID, true))
+		if err != nil && cohort.ErrorCode(err) != cohort.ENOTFOUND {
+			return err
+		}
+		changes := map[string]any{"is_owner": change{false, true}}
+		if from != nil {
+			changes["from_user_id"] = from.ID
+			from.IsOwner, from.UpdatedAt = false, t.now
+			from.Version++
+			if _, err := t.exec(`UPDATE users SET is_owner = $1, version = $2, updated_at = $3 WHERE id = $4`,
+				false, from.Version, ts(t.now), from.ID); err != nil {
+				return err
+			}
+		}
+		to.IsOwner, to.UpdatedAt = true, t.now
+		to.Version++
+		if _, err := t.exec(`UPDATE users SET is_owner = $1, version = $2, updated_at = $3 WHERE id = $4`,
+			true, to.Version, ts(t.now), to.ID); err != nil {
+			return err
+		}
+		if err := t.audit(cohort.ActionOwnerTransferred, "user", to.ID, to.Name(), changes); err != nil {
+			return err
+		}
+		if from != nil {
+			if err := t.emit(cohort.ActionUserUpdated, map[string]any{"user": shapeUser(from),
+				"changes": map[string]any{"is_owner": change{true, false}}}); err != nil {
+				return err
+			}
+		}
+		return t.emit(cohort.ActionUserUpdated, map[string]any{"user": shapeUser(to),
+			"changes": map[string]any{"is_owner": change{false, true}}})
+	})
+}
+
+// FindUserGroups lists the groups a staff member belongs to.
+func (db *DB) FindUserGroups(ctx context.Context, userID string, f cohort.GroupFilter) (*cohort.GroupPage, error) {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.CanViewGroups() {
+		return nil, cohort.ErrForbidden("view groups")
+	}
+	var one int
+	err = db.read.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = $1 AND workspace_id = $2`, userID, a.WorkspaceID).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errUserNotFound
+	}
+	if err != nil {
+		return nil, mapError(err)
+	}
+	f.MemberID = userID
+	return db.findGroups(ctx, a.WorkspaceID, f)
+}
+
+// SetPassword sets a staff member's password: the person themselves, a
+// manager (not for the account owner, whose password only they or the
+// system set), or the system.
+func (db *DB) SetPassword(ctx context.Context, userID, password string) error {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return err
+	}
+	self := a.UserID != "" && a.UserID == userID
+	if !self && !a.CanManageUsers() {
+		return cohort.ErrForbidden("change this password")
+	}
+	if err := cohort.ValidatePassword(password, nil); err != nil {
+		return err
+	}
+	hash := hashPassword(password)
+	return db.inTx(ctx, a, func(t *tx) error {
+		u, err := t.lockUser(userID)
+		if err != nil {
+			return err
+		}
+		if u.IsOwner && !self && !a.System {
+			return cohort.ErrForbidden("change the account owner's password")
+		}
+		if _, err := t.exec(`UPDATE users SET password_hash = $1 WHERE id = $2`, hash, u.ID); err != nil {
+			return err
+		}
+		return t.audit(cohort.ActionUserUpdated, "user", u.ID, u.Name(), map[string]any{"password": "changed"})
+	})
+}

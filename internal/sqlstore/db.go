@@ -251,12 +251,12 @@ func (db *DB) Close() error {
 // Services returns every service, all backed by db.
 func (db *DB) Services() cohort.Services {
 	return cohort.Services{
-		Workspaces:  db,
-		Users:       db,
-		Groups:      db,
-		Auth:        db,
-		Audit:       db,
-		Events:      db,
+		Workspaces: db,
+		Users:      db,
+		Groups:     db,
+		Auth:       db,
+		Audit:      db,
+		Events:     db,
 	}
 }
 

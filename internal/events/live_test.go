@@ -1,0 +1,330 @@
+package events
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/sqlstore"
+)
+
+// liveServer serves Live's routes behind a stand-in for the session
+// middleware: the X-Test-Workspace header signs the request in as a staff
+// member of that workspace; without it the request has no actor.
+func liveServer(t *testing.T, db *sqlstore.DB, opts LiveOptions) (*httptest.Server, *Live) {
+	t.Helper()
+	live := NewLive(db.Services(), db.Subscribe, nil, opts)
+	mux := http.NewServeMux()
+	for _, r := range live.Routes() {
+		mux.Handle(r.Method+" "+r.Pattern, r.Handler)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ws := r.Header.Get("X-Test-Workspace"); ws != "" {
+			r = r.WithContext(cohort.NewContextWithActor(r.Context(), cohort.Actor{
+				WorkspaceID: ws, UserID: "staff-" + ws, Name: "Staff", Role: cohort.RoleReceptionist, Via: cohort.ViaWeb,
+			}))
+		}
+		mux.ServeHTTP(w, r)
+	}))
+	srv.Config.RegisterOnShutdown(live.Close)
+	srv.Start()
+	t.Cleanup(func() {
+		live.Close()
+		srv.Close()
+	})
+	return srv, live
+}
+
+// sseBlock is one block of the stream: a message, an id-only block, or a
+// comment.
+type sseBlock struct {
+	ID, Event, Data, Comment string
+	Raw                      string
+}
+
+type sseClient struct {
+	resp   *http.Response
+	blocks chan sseBlock
+	cancel context.CancelFunc
+}
+
+// connect opens GET /events as a member of workspace, resuming after
+// lastEventID when it is not empty.
+func connect(t *testing.T, srv *httptest.Server, workspace, lastEventID string) *sseClient {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events", nil)
+	req.Header.Set("X-Test-Workspace", workspace)
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		cancel()
+		t.Fatalf("GET /events: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/event-stream" {
+		cancel()
+		t.Fatalf("GET /events: %d %s, want 200 text/event-stream", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	c := &sseClient{resp: resp, blocks: make(chan sseBlock, 100), cancel: cancel}
+	go func() {
+		defer close(c.blocks)
+		sc := bufio.NewScanner(resp.Body)
+		var b sseBlock
+		for sc.Scan() {
+			line := sc.Text()
+			if line == "" {
+				if b.Raw != "" {
+					c.blocks <- b
+				}
+				b = sseBlock{}
+				continue
+			}
+			b.Raw += line + "\n"
+			field, value, _ := strings.Cut(line, ":")
+			value = strings.TrimPrefix(value, " ")
+			switch field {
+			case "":
+				b.Comment = value
+			case "id":
+				b.ID = value
+			case "event":
+				b.Event = value
+			case "data":
+				b.Data = value
+			}
+		}
+	}()
+	t.Cleanup(c.close)
+	return c
+}
+
+func (c *sseClient) close() {
+	c.cancel()
+	c.resp.Body.Close()
+}
+
+// next returns the next block that satisfies keep.
+func (c *sseClient) next(t *testing.T, keep func(sseBlock) bool) sseBlock {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case b, ok := <-c.blocks:
+			if !ok {
+				t.Fatal("the stream ended")
+			}
+			if keep(b) {
+				return b
+			}
+		case <-timeout:
+			t.Fatal("timed out waiting for a live message")
+		}
+	}
+}
+
+func isChange(b sseBlock) bool { return b.Event == "change" }
+
+// nextChange returns the next change message, checking its exact shape.
+func (c *sseClient) nextChange(t *testing.T) (int64, Change) {
+	t.Helper()
+	b := c.next(t, isChange)
+	var ch Change
+	if err := json.Unmarshal([]byte(b.Data), &ch); err != nil {
+		t.Fatalf("change data %q is not JSON: %v", b.Data, err)
+	}
+	seq, err := strconv.ParseInt(b.ID, 10, 64)
+	if err != nil {
+		t.Fatalf("change id %q is not a number", b.ID)
+	}
+	want := fmt.Sprintf("id: %d\nevent: change\ndata: {\"type\":%q,\"group_id\":%q,\"user_id\":%q,\"version\":%d}\n",
+		seq, ch.Type, ch.GroupID, ch.UserID, ch.Version)
+	if b.Raw != want {
+		t.Fatalf("message\n%q\nwant the exact form\n%q", b.Raw, want)
+	}
+	return seq, ch
+}
+
+func TestLiveRequiresSignIn(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	srv, _ := liveServer(t, db, LiveOptions{})
+	resp, err := http.Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /events without sign-in: %d, want 401", resp.StatusCode)
+	}
+}
+
+func TestLiveRejectsBadLastEventID(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	srv, _ := liveServer(t, db, LiveOptions{})
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/events", nil)
+	req.Header.Set("X-Test-Workspace", "ws")
+	req.Header.Set("Last-Event-ID", "abc")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("Last-Event-ID abc: %d, want 400", resp.StatusCode)
+	}
+}
+
+// TestLiveStreamsOwnWorkspaceOnly: a change reaches the open streams of its
+// workspace, and never another workspace's.
+func TestLiveStreamsOwnWorkspaceOnly(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctxA, wsA := workspace(t, svc, "alpha")
+	ctxB, wsB := workspace(t, svc, "bravo")
+	srv, _ := liveServer(t, db, LiveOptions{})
+	a := connect(t, srv, wsA.ID, "")
+	a2 := connect(t, srv, wsA.ID, "")
+	b := connect(t, srv, wsB.ID, "")
+
+	ga := createGroup(t, ctxA, svc, "Physiotherapists")
+	gb := createGroup(t, ctxB, svc, "Psychologists")
+
+	for _, c := range []*sseClient{a, a2} {
+		_, ch := c.nextChange(t)
+		if ch != (Change{Type: cohort.ActionGroupCreated, GroupID: ga.ID, Version: ga.Version}) {
+			t.Fatalf("workspace A stream got %+v, want the creation of %s", ch, ga.ID)
+		}
+	}
+	// A's change was committed first: had it leaked, B would see it first.
+	if _, ch := b.nextChange(t); ch.GroupID != gb.ID {
+		t.Fatalf("workspace B stream got %+v, want only its own group %s", ch, gb.ID)
+	}
+
+	name := "Physiotherapy"
+	g, _, err := svc.Groups.UpdateGroup(ctxA, ga.ID, cohort.GroupUpdate{Name: &name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	createGroup(t, ctxB, svc, "Contractors")
+	if _, ch := a.nextChange(t); ch != (Change{Type: cohort.ActionGroupUpdated, GroupID: ga.ID, Version: g.Version}) {
+		t.Fatalf("workspace A stream got %+v, want the rename of %s to version %d", ch, ga.ID, g.Version)
+	}
+	if _, ch := b.nextChange(t); ch.Type != cohort.ActionGroupCreated || ch.GroupID == ga.ID {
+		t.Fatalf("workspace B stream got %+v, want its own new group", ch)
+	}
+}
+
+// TestLiveResumes: a stream reopened with Last-Event-ID first gets every
+// change of its workspace it missed, in order, then live ones, with none
+// repeated.
+func TestLiveResumes(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctxA, wsA := workspace(t, svc, "resume")
+	ctxB, _ := workspace(t, svc, "other")
+	srv, _ := liveServer(t, db, LiveOptions{})
+
+	// A stream that saw no change still knows its position.
+	c := connect(t, srv, wsA.ID, "")
+	start := c.next(t, func(b sseBlock) bool { return b.ID != "" })
+	if start.Event != "" || start.Data != "" {
+		t.Fatalf("first block %q, want an id-only block that positions the stream", start.Raw)
+	}
+	c.close()
+	g := createGroup(t, ctxA, svc, "Practitioners who treat children")
+	c = connect(t, srv, wsA.ID, start.ID)
+	seq, ch := c.nextChange(t)
+	if ch.GroupID != g.ID {
+		t.Fatalf("resumed stream got %+v, want the change made while it was closed", ch)
+	}
+	c.close()
+
+	// Several changes while closed, interleaved with another workspace's.
+	var want []int64
+	var wantTypes []string
+	u := createUser(t, ctxA, svc, "new.starter@resume.example")
+	createGroup(t, ctxB, svc, "Admin team")
+	if _, _, err := svc.Groups.UpdateGroup(ctxA, g.ID, cohort.GroupUpdate{Add: []string{u.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Groups.ArchiveGroup(ctxA, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := svc.Events.FindEventsAfter(ctxA, wsA.ID, seq, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		want = append(want, ev.Seq)
+		wantTypes = append(wantTypes, ev.Type)
+	}
+	if len(want) != 3 {
+		t.Fatalf("outbox has %d events for the workspace after %d, want 3", len(want), seq)
+	}
+
+	c = connect(t, srv, wsA.ID, strconv.FormatInt(seq, 10))
+	for i := range want {
+		got, ch := c.nextChange(t)
+		if got != want[i] || ch.Type != wantTypes[i] {
+			t.Fatalf("replayed change %d: id %d %s, want id %d %s", i, got, ch.Type, want[i], wantTypes[i])
+		}
+		if ch.Type == cohort.ActionUserCreated && ch.UserID != u.ID {
+			t.Fatalf("user.created change names user %q, want %q", ch.UserID, u.ID)
+		}
+	}
+	// Then live, without repeating what was replayed.
+	if _, err := svc.Groups.RestoreGroup(ctxA, g.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	got, ch := c.nextChange(t)
+	if got <= want[len(want)-1] || ch.Type != cohort.ActionGroupRestored {
+		t.Fatalf("after the replay got id %d %s, want the restore after id %d", got, ch.Type, want[len(want)-1])
+	}
+}
+
+func TestLiveHeartbeat(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	srv, _ := liveServer(t, db, LiveOptions{Heartbeat: 20 * time.Millisecond})
+	c := connect(t, srv, "ws", "")
+	c.next(t, func(b sseBlock) bool { return b.Comment != "" })
+}
+
+// TestLiveCloseEndsStreams: shutting down ends open streams, so a graceful
+// server shutdown does not wait for them, and refuses new ones.
+func TestLiveCloseEndsStreams(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	srv, live := liveServer(t, db, LiveOptions{})
+	c := connect(t, srv, "ws", "")
+	c.next(t, func(b sseBlock) bool { return b.ID != "" })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Config.Shutdown(ctx); err != nil {
+		t.Fatalf("server shutdown with an open stream: %v", err)
+	}
+	select {
+	case _, ok := <-c.blocks:
+		for ok {
+			_, ok = <-c.blocks
+		}
+	case <-ctx.Done():
+		t.Fatal("the stream stayed open after shutdown")
+	}
+
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/events", nil)
+	req = req.WithContext(cohort.NewContextWithActor(req.Context(), cohort.Actor{WorkspaceID: "ws", UserID: "u"}))
+	live.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("new stream after Close: %d, want 503", rec.Code)
+	}
+}

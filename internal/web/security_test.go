@@ -1,0 +1,420 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/httpx"
+)
+
+// routePath fills a route pattern's wildcards with a real group ID.
+func routePath(pattern, groupID string) string {
+	p := strings.TrimSuffix(pattern, "{$}")
+	p = strings.ReplaceAll(p, "{id}", groupID)
+	p = strings.ReplaceAll(p, "{file}", "app.css")
+	return p
+}
+
+// stateChanging lists every mounted route that changes state.
+func stateChanging(e *env) []httpx.Route {
+	var out []httpx.Route
+	for _, r := range e.handle.Routes() {
+		if r.Method != "GET" && r.Method != "HEAD" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+const csrfMessage = "This form has expired or came from another site. Reload the page and try again."
+
+// Every state-changing route refuses a form without the right token, and
+// one from another site even with the right token; nothing changes.
+func TestCSRFOnEveryStateChange(t *testing.T) {
+	e := newEnv(t)
+	g := e.createGroup("Physiotherapists", e.staff[0])
+	b := e.browser()
+	b.signIn(e.owner)
+	routes := stateChanging(e)
+	if len(routes) < 6 {
+		t.Fatalf("only %d state-changing routes found", len(routes))
+	}
+	for _, rt := range routes {
+		path := routePath(rt.Pattern, g.ID)
+		form := url.Values{"name": {"Changed"}, "email": {e.owner.Email}, "password": {testPassword}}
+		cases := []struct {
+			name   string
+			token  string
+			header map[string]string
+		}{
+			{"no token", "", nil},
+			{"wrong token", "x" + b.csrf[1:], nil},
+			{"cross-site", b.csrf, map[string]string{"Sec-Fetch-Site": "cross-site"}},
+			{"foreign origin", b.csrf, map[string]string{"Origin": "https://evil.example"}},
+		}
+		for _, c := range cases {
+			f := url.Values{}
+			for k, v := range form {
+				f[k] = v
+			}
+			if c.token != "" {
+				f.Set("csrf_token", c.token)
+			}
+			p := b.postRaw(path, f, c.header)
+			if p.status != http.StatusForbidden || !strings.Contains(p.body, csrfMessage) {
+				t.Errorf("%s %s (%s): status %d, want 403 with the CSRF message", rt.Method, path, c.name, p.status)
+			}
+		}
+	}
+	// Still signed in, and nothing changed.
+	cur, err := e.svc.Groups.FindGroupByID(e.system(), g.ID)
+	if err != nil || cur.Name != "Physiotherapists" || cur.Archived() {
+		t.Errorf("a refused request changed the group: %+v %v", cur, err)
+	}
+	if p := b.get("/settings/groups"); p.status != http.StatusOK {
+		t.Errorf("session ended by a refused sign-out: %d", p.status)
+	}
+	// The same token in the X-CSRF-Token header is accepted.
+	req, _ := http.NewRequest("POST", e.srv.URL+"/settings/groups/"+g.ID+"/archive", nil)
+	req.Header.Set("X-CSRF-Token", b.csrf)
+	if p := b.do(req); p.status != http.StatusSeeOther {
+		t.Errorf("header token refused: %d", p.status)
+	}
+}
+
+// The sign-in form is protected by the double-submit cookie.
+func TestSignInCSRF(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	form := url.Values{"email": {e.owner.Email}, "password": {testPassword}}
+	if p := b.postRaw("/signin", form, nil); p.status != http.StatusForbidden {
+		t.Errorf("sign-in without a token: %d", p.status)
+	}
+	b.get("/signin")
+	form.Set("csrf_token", b.csrf)
+	if p := b.postRaw("/signin", form, map[string]string{"Sec-Fetch-Site": "cross-site"}); p.status != http.StatusForbidden {
+		t.Errorf("cross-site sign-in: %d", p.status)
+	}
+	other := e.browser()
+	other.get("/signin")
+	form.Set("csrf_token", other.csrf)
+	if p := b.postRaw("/signin", form, nil); p.status != http.StatusForbidden {
+		t.Errorf("sign-in with another browser's token: %d", p.status)
+	}
+	form.Set("csrf_token", b.csrf)
+	if p := b.postRaw("/signin", form, map[string]string{"Sec-Fetch-Site": "same-origin"}); p.status != http.StatusSeeOther {
+		t.Errorf("good sign-in: %d\n%s", p.status, p.body)
+	}
+}
+
+// Every page that is not public sends a signed-out browser to sign in,
+// coming back to where it was.
+func TestSignedOutRedirect(t *testing.T) {
+	e := newEnv(t)
+	g := e.createGroup("Physiotherapists")
+	b := e.browser()
+	for _, rt := range e.handle.Routes() {
+		if rt.Public || rt.Method != "GET" {
+			continue
+		}
+		path := routePath(rt.Pattern, g.ID)
+		p := b.get(path)
+		want := "/signin?next=" + url.QueryEscape(path)
+		if p.status != http.StatusSeeOther || p.Location() != want {
+			t.Errorf("GET %s: %d to %q, want 303 to %q", path, p.status, p.Location(), want)
+		}
+	}
+	// A signed-out POST with a good double-submit token is sent to sign
+	// in and changes nothing.
+	b.get("/signin")
+	p := b.post("/settings/groups/"+g.ID+"/archive", nil)
+	if p.status != http.StatusSeeOther || p.Location() != "/signin" {
+		t.Errorf("signed-out POST: %d %q", p.status, p.Location())
+	}
+	if cur, _ := e.svc.Groups.FindGroupByID(e.system(), g.ID); cur.Archived() {
+		t.Error("signed-out POST archived the group")
+	}
+	// After signing in, next is honoured.
+	p = b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {testPassword}, "next": {"/settings/groups?status=archived"}})
+	if p.Location() != "/settings/groups?status=archived" {
+		t.Errorf("next not honoured: %q", p.Location())
+	}
+}
+
+func TestSignInNextOnlyLocal(t *testing.T) {
+	e := newEnv(t)
+	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/signin", "\x00/x"} {
+		b := e.browser()
+		b.get("/signin?next=" + url.QueryEscape(next))
+		p := b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {testPassword}, "next": {next}})
+		if p.Location() != "/settings/groups" {
+			t.Errorf("next %q: went to %q", next, p.Location())
+		}
+	}
+}
+
+func TestSignInAndOut(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	p := b.get("/signin")
+	if p.doc.One(t, "label[for=email]").Text() != "Email" || p.doc.One(t, "label[for=password]").Text() != "Password" {
+		t.Error("sign-in fields not labelled")
+	}
+	if p.doc.One(t, "form button").Text() != "Sign in" {
+		t.Error("no Sign in button")
+	}
+	for _, c := range []struct{ email, password string }{
+		{e.owner.Email, "wrong password!!"},
+		{"nobody@riverside.test", testPassword},
+	} {
+		p = b.post("/signin", url.Values{"email": {c.email}, "password": {c.password}})
+		wantStatus(t, p, http.StatusUnauthorized)
+		if got := p.doc.One(t, "#signin-error").Text(); got != "The email or password is not right. Check them and try again." {
+			t.Errorf("message %q", got)
+		}
+		if p.doc.One(t, "input#email").Attr("value") != c.email {
+			t.Error("email not kept")
+		}
+		if p.doc.One(t, "input#password").Attr("value") != "" {
+			t.Error("password echoed back")
+		}
+	}
+	p = b.post("/signin", url.Values{"email": {""}, "password": {""}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+
+	// A session cookie planted before sign-in is replaced by a fresh one.
+	u, _ := url.Parse(e.srv.URL)
+	b.client.Jar.SetCookies(u, []*http.Cookie{{Name: "cohort_session", Value: "planted", Path: "/"}})
+	b.signIn(e.owner)
+	var session string
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == "cohort_session" {
+			session = c.Value
+		}
+	}
+	if session == "" || session == "planted" {
+		t.Fatalf("session not rotated: %q", session)
+	}
+	// Signing in again rotates the session and ends the old one.
+	b.get("/signin")
+	p = b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {testPassword}})
+	wantStatus(t, p, http.StatusSeeOther)
+	stale := e.browser()
+	stale.client.Jar.SetCookies(u, []*http.Cookie{{Name: "cohort_session", Value: session, Path: "/"}})
+	if p := stale.get("/settings/groups"); p.status != http.StatusSeeOther {
+		t.Errorf("old session still works after a new sign-in: %d", p.status)
+	}
+
+	// Sign out ends the session on the server.
+	list := b.get("/settings/groups")
+	signout := list.doc.One(t, "header form[action=/signout]")
+	if signout.One(t, "button").Text() != "Sign out" {
+		t.Error("no Sign out button")
+	}
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == "cohort_session" {
+			session = c.Value
+		}
+	}
+	p = b.post("/signout", nil)
+	if p.status != http.StatusSeeOther || p.Location() != "/signin" {
+		t.Errorf("sign out: %d %q", p.status, p.Location())
+	}
+	if _, err := e.svc.Auth.FindSession(t.Context(), session, 0); cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
+		t.Errorf("session alive after sign-out: %v", err)
+	}
+	if p := b.get("/settings/groups"); p.status != http.StatusSeeOther {
+		t.Errorf("signed-out page: %d", p.status)
+	}
+}
+
+// An email used in two practices signs in to the chosen one.
+func TestSignInChoosesPractice(t *testing.T) {
+	e := newEnv(t)
+	ws2, _, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{
+		Name: "Hillside Psychology", Slug: "hillside",
+		Owner: cohort.UserCreate{Email: e.owner.Email, GivenName: "Olive", FamilyName: "Owner", Password: testPassword},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g2, err := e.svc.Groups.CreateGroup(cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws2.ID, "test")), cohort.GroupCreate{Name: "Hillside only"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.get("/signin")
+	p := b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {testPassword}})
+	wantStatus(t, p, http.StatusOK)
+	radios := p.doc.All("input[name=workspace]")
+	if len(radios) != 2 {
+		t.Fatalf("%d practices offered:\n%s", len(radios), p.body)
+	}
+	if p.doc.One(t, "label[for=ws-"+ws2.ID+"]").Text() != "Hillside Psychology" {
+		t.Error("practice not labelled by name")
+	}
+	p = b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {testPassword}, "workspace": {ws2.ID}})
+	list := b.follow(p)
+	if groupRow(t, list, "Hillside only") == nil {
+		t.Errorf("signed in to the wrong practice:\n%s", list.body)
+	}
+	_ = g2
+}
+
+// Staff who do not manage groups see them read-only and get 403 on every
+// manage route; another practice's group is 404 for everyone.
+func TestPermissions(t *testing.T) {
+	e := newEnv(t)
+	g := e.createGroup("Physiotherapists", e.staff[0])
+	archived := e.createGroup("Old team")
+	if _, err := e.svc.Groups.ArchiveGroup(e.system(), archived.ID); err != nil {
+		t.Fatal(err)
+	}
+	manage := []struct{ method, path string }{
+		{"GET", "/settings/groups/new"},
+		{"POST", "/settings/groups/new"},
+		{"GET", "/settings/groups/picker"},
+		{"GET", "/settings/groups/" + g.ID + "/edit"},
+		{"POST", "/settings/groups/" + g.ID + "/edit"},
+		{"POST", "/settings/groups/" + g.ID + "/archive"},
+		{"POST", "/settings/groups/" + archived.ID + "/restore"},
+	}
+	for _, role := range []cohort.Role{cohort.RoleReceptionist, cohort.RolePractitioner, cohort.RoleAccountant} {
+		t.Run(string(role), func(t *testing.T) {
+			b := e.browser()
+			b.signIn(e.byRole[role])
+			list := b.get("/settings/groups")
+			wantStatus(t, list, http.StatusOK)
+			if len(list.doc.All("a[href=/settings/groups/new]")) != 0 || len(list.doc.All("details.menu")) != 0 {
+				t.Error("non-manager sees Add group or Actions")
+			}
+			row := groupRow(t, list, "Physiotherapists")
+			if links := row.All("td a[href=/settings/groups/" + g.ID + "]"); len(links) != 2 || links[1].Text() != "View Physiotherapists" {
+				t.Error("no View link")
+			}
+			view := b.get("/settings/groups/" + g.ID)
+			wantStatus(t, view, http.StatusOK)
+			if !strings.Contains(view.doc.One(t, "ul.people").Text(), e.staff[0].Name()) {
+				t.Error("members not listed on the view page")
+			}
+			if len(view.doc.All("main form")) != 0 || len(view.doc.All("a[href=/settings/groups/"+g.ID+"/edit]")) != 0 {
+				t.Error("view page offers changes to a non-manager")
+			}
+			for _, m := range manage {
+				var p *page
+				if m.method == "GET" {
+					p = b.get(m.path)
+				} else {
+					p = b.post(m.path, url.Values{"name": {"Hijacked"}, "version": {"1"}})
+				}
+				if p.status != http.StatusForbidden || !strings.Contains(p.body, "Only the account owner, practitioner admins and practice managers can change groups.") {
+					t.Errorf("%s %s: %d, want 403 with an explanation", m.method, m.path, p.status)
+				}
+			}
+		})
+	}
+	cur, _ := e.svc.Groups.FindGroupByID(e.system(), g.ID)
+	if cur.Name != "Physiotherapists" || cur.Archived() {
+		t.Error("a non-manager changed the group")
+	}
+	// Practitioner admins and practice managers manage groups.
+	for _, role := range []cohort.Role{cohort.RolePractitionerAdmin, cohort.RolePracticeManager} {
+		b := e.browser()
+		b.signIn(e.byRole[role])
+		if p := b.get("/settings/groups/" + g.ID + "/edit"); p.status != http.StatusOK {
+			t.Errorf("%s cannot edit: %d", role, p.status)
+		}
+	}
+
+	// Another practice's group: 404 on every route, for its manager too.
+	ws2, _, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{
+		Name: "Hillside Psychology", Slug: "hillside",
+		Owner: cohort.UserCreate{Email: "owner@hillside.test", GivenName: "Hal", FamilyName: "Hill", Password: testPassword},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign, err := e.svc.Groups.CreateGroup(cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws2.ID, "test")), cohort.GroupCreate{Name: "Theirs"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser()
+	b.signIn(e.owner)
+	for _, m := range []struct{ method, path string }{
+		{"GET", "/settings/groups/" + foreign.ID},
+		{"GET", "/settings/groups/" + foreign.ID + "/edit"},
+		{"GET", "/settings/groups/picker?group=" + foreign.ID},
+		{"POST", "/settings/groups/" + foreign.ID + "/edit"},
+		{"POST", "/settings/groups/" + foreign.ID + "/archive"},
+		{"POST", "/settings/groups/" + foreign.ID + "/restore"},
+		{"GET", "/settings/groups/no-such-group"},
+		{"POST", "/settings/groups/no-such-group/archive"},
+	} {
+		var p *page
+		if m.method == "GET" {
+			p = b.get(m.path)
+		} else {
+			p = b.post(m.path, url.Values{"name": {"Mine"}, "version": {"1"}})
+		}
+		if p.status != http.StatusNotFound {
+			t.Errorf("%s %s: %d, want 404", m.method, m.path, p.status)
+		}
+	}
+	// Picking another practice's staff is refused and changes nothing.
+	other, err := e.svc.Users.CreateUser(cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws2.ID, "test")), cohort.UserCreate{Email: "x@hillside.test", GivenName: "X", FamilyName: "Y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.get("/settings/groups/new")
+	p := b.post("/settings/groups/new", url.Values{"name": {"Sneaky"}, "member": {other.ID}, "shown": {other.ID}})
+	if p.status != http.StatusUnprocessableEntity || p.doc.One(t, "fieldset#picker").Attr("aria-describedby") != "members-error" {
+		t.Errorf("foreign member: %d\n%s", p.status, p.body)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn(e.owner)
+	p := b.get("/settings/groups")
+	csp := p.header.Get("Content-Security-Policy")
+	for _, want := range []string{"script-src 'self'", "frame-ancestors 'none'"} {
+		if !strings.Contains(csp, want) {
+			t.Errorf("CSP %q lacks %q", csp, want)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") {
+		t.Errorf("CSP allows inline: %q", csp)
+	}
+	for h, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "same-origin",
+		"Cache-Control":          "no-store",
+	} {
+		if got := p.header.Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if p.header.Get("X-Request-Id") == "" {
+		t.Error("no request ID")
+	}
+	// No inline script or event handler attribute on any page.
+	for _, path := range []string{"/settings/groups", "/settings/groups/new", "/signin"} {
+		body := b.get(path).body
+		if strings.Contains(body, "<script>") || strings.Contains(strings.ToLower(body), " onclick=") || strings.Contains(body, "style=") {
+			t.Errorf("%s has inline script or style", path)
+		}
+	}
+	for _, f := range []string{"app.css", "app.js", "live.js", "picker.js"} {
+		s := b.get("/static/" + f)
+		if s.status != http.StatusOK || s.body == "" {
+			t.Errorf("static %s: %d", f, s.status)
+		}
+	}
+	if p := b.get("/static/nope.js"); p.status != http.StatusNotFound {
+		t.Errorf("unknown static file: %d", p.status)
+	}
+}

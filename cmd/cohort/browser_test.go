@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -23,6 +24,11 @@ import (
 var axeSource string
 
 const chromiumPath = "/usr/bin/chromium"
+
+// -screenshot writes a PNG of the demo's Groups page, for the README:
+//
+//	go test ./cmd/cohort -run TestBrowserGroupsWorkflow -screenshot "$PWD/docs/groups.png"
+var screenshotPath = flag.String("screenshot", "", "write a PNG of the demo Groups page to this file")
 
 // browser is one headless Chromium with one tab, driven like a person:
 // by visible link, button and label text.
@@ -265,6 +271,19 @@ func (b *browser) axeViolations() []string {
 	return out
 }
 
+func (b *browser) screenshot(path string) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, step)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
 func (b *browser) checkAccessible(page string) {
 	b.t.Helper()
 	if v := b.axeViolations(); len(v) > 0 {
@@ -305,6 +324,9 @@ func TestBrowserGroupsWorkflow(t *testing.T) {
 		t.Fatalf("demo Groups table = %v; want Physiotherapists with 6 users (one archived member hidden)", got)
 	}
 	b.checkAccessible("Groups")
+	if *screenshotPath != "" {
+		b.screenshot(*screenshotPath)
+	}
 
 	// Add group: a name and three people.
 	b.navigating("click Add group", chromedp.Click(control("Add group")))

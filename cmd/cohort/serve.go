@@ -16,6 +16,7 @@ import (
 	"github.com/cohorthq/cohort/internal/demo"
 	"github.com/cohorthq/cohort/internal/events"
 	"github.com/cohorthq/cohort/internal/httpx"
+	"github.com/cohorthq/cohort/internal/scim"
 	"github.com/cohorthq/cohort/internal/server"
 	"github.com/cohorthq/cohort/internal/sqlstore"
 	"github.com/cohorthq/cohort/internal/web"
@@ -168,16 +169,16 @@ func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger
 	}
 	apiHandler := api.New(svc, logger, api.Options{RateLimit: rateLimit})
 	pages, err := web.New(svc, logger, web.Options{
-		SecureCookies: cfg.TLS(),
+		SecureCookies: cfg.HTTPS(),
 		SessionTTL:    cfg.SessionTTL,
 		LiveEventsURL: liveEventsURL(live),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)
 	}
-	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), live.Routes()}
+	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), scim.New(svc, logger).Routes(), live.Routes()}
 	return server.New(server.Config{
-		TLS:         cfg.TLS(),
+		TLS:         cfg.HTTPS(),
 		SessionIdle: cfg.SessionIdle,
 		Ready:       db.Ping,
 	}, svc, logger, routes...), nil

@@ -37,6 +37,9 @@ type Config struct {
 	// TLSCert and TLSKey, when both set, make the server speak HTTPS itself.
 	TLSCert string
 	TLSKey  string
+	// BehindTLSProxy says a reverse proxy in front serves HTTPS, so the
+	// site is HTTPS to browsers even though this process speaks HTTP.
+	BehindTLSProxy bool
 
 	// SessionTTL is the longest a browser session lives; SessionIdle ends
 	// it earlier when unused for that long.
@@ -139,6 +142,9 @@ func options() []Option {
 		{Flag: "tls-key", Env: "COHORT_TLS_KEY", set: SetServe,
 			Usage: "TLS private key file (PEM); with --tls-cert serves HTTPS",
 			value: func(c *Config) flag.Value { return (*stringValue)(&c.TLSKey) }},
+		{Flag: "behind-tls-proxy", Env: "COHORT_BEHIND_TLS_PROXY", set: SetServe,
+			Usage: "a reverse proxy in front serves HTTPS: cookies get Secure and HSTS is sent",
+			value: func(c *Config) flag.Value { return (*boolValue)(&c.BehindTLSProxy) }},
 		{Flag: "session-ttl", Env: "COHORT_SESSION_TTL", set: SetServe,
 			Usage: "longest a browser session lasts",
 			value: func(c *Config) flag.Value { return &durationValue{p: &c.SessionTTL, min: time.Minute} }},
@@ -218,6 +224,10 @@ func (c *Config) IsPostgres() bool {
 
 // TLS reports whether the server serves HTTPS itself.
 func (c *Config) TLS() bool { return c.TLSCert != "" && c.TLSKey != "" }
+
+// HTTPS reports whether browsers reach the site over HTTPS, directly or
+// through a proxy.
+func (c *Config) HTTPS() bool { return c.TLS() || c.BehindTLSProxy }
 
 // Flag values. Each error says what is expected; the flag package adds the
 // flag's name and the value given.

@@ -57,6 +57,7 @@ func TestEnvThenFlags(t *testing.T) {
 		"COHORT_SHUTDOWN_TIMEOUT":      "3s",
 		"COHORT_RATE_LIMIT":            "0",
 		"COHORT_WEBHOOK_ALLOW_PRIVATE": "1",
+		"COHORT_BEHIND_TLS_PROXY":      "true",
 	})
 	c, err := parse(t, all, e, "--addr", "127.0.0.1:0", "--log-level=warn")
 	if err != nil {
@@ -67,13 +68,16 @@ func TestEnvThenFlags(t *testing.T) {
 		DemoPassword: "correct horse battery", LogLevel: slog.LevelWarn, LogFormat: "json",
 		SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute, DBMaxConns: 25,
 		DBStatementTimeout: 5 * time.Second, ShutdownTimeout: 3 * time.Second, RateLimit: 0,
-		WebhookAllowPrivate: true,
+		WebhookAllowPrivate: true, BehindTLSProxy: true,
 	}
 	if c != want {
 		t.Errorf("got  %+v\nwant %+v", c, want)
 	}
 	if !c.IsPostgres() {
 		t.Error("postgres:// must select PostgreSQL")
+	}
+	if c.TLS() || !c.HTTPS() {
+		t.Error("behind a TLS proxy the site is HTTPS but this process does not serve TLS")
 	}
 }
 

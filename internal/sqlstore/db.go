@@ -248,15 +248,32 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
+var _ interface {
+	cohort.WorkspaceService
+	cohort.UserService
+	cohort.GroupService
+	cohort.AuthService
+	cohort.APIKeyService
+	cohort.AuditService
+	cohort.EventService
+	cohort.WebhookService
+	cohort.DeliveryQueue
+	cohort.IdempotencyService
+} = (*DB)(nil)
+
 // Services returns every service, all backed by db.
 func (db *DB) Services() cohort.Services {
 	return cohort.Services{
-		Workspaces: db,
-		Users:      db,
-		Groups:     db,
-		Auth:       db,
-		Audit:      db,
-		Events:     db,
+		Workspaces:  db,
+		Users:       db,
+		Groups:      db,
+		Auth:        db,
+		APIKeys:     db,
+		Audit:       db,
+		Events:      db,
+		Webhooks:    db,
+		Deliveries:  db,
+		Idempotency: db,
 	}
 }
 

@@ -1,0 +1,264 @@
+package storetest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/sqlstore"
+)
+
+func init() {
+	register(
+		test{name: "UserCreateAndEmailUnique", fn: testUserCreate},
+		test{name: "UserUpdate", fn: testUserUpdate},
+		test{name: "UserOwnerRules", fn: testUserOwner},
+		test{name: "UserArchiveEndsSessions", fn: testUserArchiveSessions},
+		test{name: "UserSearch", fn: testUserSearch},
+		test{name: "UserFilters", fn: testUserFilters},
+	)
+}
+
+func testUserCreate(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	seq := f.lastSeq(t)
+	u, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: " Ada.Lovelace@Example.COM ", GivenName: " Ada ",
+		FamilyName: "Lovelace", Role: cohort.RoleReceptionist, ExternalID: "okta-1"})
+	must(t, err)
+	if u.Email != "ada.lovelace@example.com" || u.GivenName != "Ada" || u.Role != cohort.RoleReceptionist ||
+		u.Status != cohort.StatusActive || u.IsOwner || u.Version != 1 || u.ExternalID != "okta-1" {
+		t.Fatalf("user = %+v", u)
+	}
+	got, err := f.s.Users.FindUserByID(f.ctx, u.ID)
+	must(t, err)
+	if *got != *u {
+		t.Fatalf("stored user = %+v, want %+v", got, u)
+	}
+	_, err = f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: "ADA.LOVELACE@example.com", GivenName: "A", FamilyName: "L"})
+	e := wantCode(t, err, cohort.ECONFLICT)
+	if e.Message != "A staff member with email ada.lovelace@example.com already exists." || len(e.Fields["email"]) != 1 {
+		t.Fatalf("conflict = %+v", e)
+	}
+	_, err = f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: "not-an-email", GivenName: "", FamilyName: "L", Role: "boss"})
+	e = wantCode(t, err, cohort.EINVALID)
+	for _, field := range []string{"email", "given_name", "role"} {
+		if len(e.Fields[field]) == 0 {
+			t.Errorf("no message for %s: %v", field, e.Fields)
+		}
+	}
+	// The same email in another workspace is fine.
+	f2 := newFixture(t, db)
+	_, err = f2.s.Users.CreateUser(f2.ctx, cohort.UserCreate{Email: "ada.lovelace@example.com", GivenName: "Ada", FamilyName: "L"})
+	must(t, err)
+	ev := f.events(t, seq)
+	if len(ev) != 1 || ev[0].Type != cohort.ActionUserCreated {
+		t.Fatalf("events = %v", ev)
+	}
+	shape := decode(t, ev[0].Data)["user"].(map[string]any)
+	for _, k := range []string{"id", "email", "given_name", "family_name", "role", "status", "is_owner", "created_at", "updated_at"} {
+		if _, ok := shape[k]; !ok {
+			t.Errorf("user event lacks %s: %v", k, shape)
+		}
+	}
+	if au := f.audit(t, u.ID); len(au) != 1 || au[0].Action != cohort.ActionUserCreated {
+		t.Fatalf("audit = %v", au)
+	}
+}
+
+func testUserUpdate(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	u := f.user(t, "Grace", "Hopper", cohort.RolePractitioner)
+	other := f.user(t, "Alan", "Turing", cohort.RolePractitioner)
+	u2, err := f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{FamilyName: ptr("Murray Hopper"), Role: ptr(cohort.RolePracticeManager), IfVersion: 1})
+	must(t, err)
+	if u2.FamilyName != "Murray Hopper" || u2.Role != cohort.RolePracticeManager || u2.Version != 2 {
+		t.Fatalf("updated = %+v", u2)
+	}
+	_, err = f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{GivenName: ptr("G"), IfVersion: 1})
+	wantCode(t, err, cohort.ESTALE)
+	_, err = f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{Email: ptr(strings.ToUpper(other.Email))})
+	wantCode(t, err, cohort.ECONFLICT)
+	// The renamed user is found by the new name.
+	p, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Query: "murr"})
+	must(t, err)
+	if p.Total != 1 || p.Users[0].ID != u.ID {
+		t.Fatalf("search after rename = %v", ids(p.Users...))
+	}
+	au := f.audit(t, u.ID)
+	if len(au) != 2 || au[1].Action != cohort.ActionUserUpdated || decode(t, au[1].Changes)["role"] == nil {
+		t.Fatalf("audit = %v", au)
+	}
+	_, err = f.s.Users.UpdateUser(f.ctx, "missing", cohort.UserUpdate{GivenName: ptr("x")})
+	wantCode(t, err, cohort.ENOTFOUND)
+}
+
+func testUserOwner(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	if !f.owner.IsOwner || f.owner.Role != cohort.RolePracticeManager {
+		t.Fatalf("owner = %+v", f.owner)
+	}
+	_, err := f.s.Users.ArchiveUser(f.ctx, f.owner.ID)
+	e := wantCode(t, err, cohort.ECONFLICT)
+	if !strings.Contains(e.Message, "account owner") {
+		t.Fatalf("message = %q", e.Message)
+	}
+	// The owner's role may change; the owner flag stays.
+	o, err := f.s.Users.UpdateUser(f.ctx, f.owner.ID, cohort.UserUpdate{Role: ptr(cohort.RolePractitioner)})
+	must(t, err)
+	if !o.IsOwner || o.Role != cohort.RolePractitioner {
+		t.Fatalf("owner after role change = %+v", o)
+	}
+	mgr := f.user(t, "Mona", "Manager", cohort.RolePracticeManager)
+	arch := f.user(t, "Archie", "Ved", cohort.RolePractitioner)
+	_, err = f.s.Users.ArchiveUser(f.ctx, arch.ID)
+	must(t, err)
+	// Only the owner transfers ownership, only to an active user.
+	err = f.s.Users.TransferOwnership(f.as(mgr), mgr.ID)
+	wantCode(t, err, cohort.EFORBIDDEN)
+	err = f.s.Users.TransferOwnership(f.ctx, arch.ID)
+	wantCode(t, err, cohort.EINVALID)
+	err = f.s.Users.TransferOwnership(f.ctx, "missing")
+	wantCode(t, err, cohort.ENOTFOUND)
+	must(t, f.s.Users.TransferOwnership(f.ctx, mgr.ID))
+	old, err := f.s.Users.FindUserByID(f.ctx, f.owner.ID)
+	must(t, err)
+	now, err := f.s.Users.FindUserByID(f.ctx, mgr.ID)
+	must(t, err)
+	if old.IsOwner || old.Role != cohort.RolePractitioner || !now.IsOwner || now.Role != cohort.RolePracticeManager {
+		t.Fatalf("after transfer: old %+v new %+v", old, now)
+	}
+	owners, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{})
+	must(t, err)
+	n := 0
+	for _, u := range owners.Users {
+		if u.IsOwner {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d owners", n)
+	}
+	au := f.audit(t, mgr.ID)
+	if au[len(au)-1].Action != cohort.ActionOwnerTransferred {
+		t.Fatalf("audit = %v", au[len(au)-1].Action)
+	}
+	// The old owner may now be archived.
+	_, err = f.s.Users.ArchiveUser(f.as(now), old.ID)
+	must(t, err)
+}
+
+func testUserArchiveSessions(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	u := f.user(t, "Sam", "Session", cohort.RolePractitioner)
+	tok, _, err := f.s.Auth.CreateSession(f.ctx, u.ID, 3600e9)
+	must(t, err)
+	if _, err := f.s.Auth.FindSession(f.ctx, tok, 0); err != nil {
+		t.Fatal(err)
+	}
+	seq := f.lastSeq(t)
+	a, err := f.s.Users.ArchiveUser(f.ctx, u.ID)
+	must(t, err)
+	if a.Status != cohort.StatusArchived || a.ArchivedAt == nil || a.Version != 2 {
+		t.Fatalf("archived = %+v", a)
+	}
+	_, err = f.s.Auth.FindSession(f.ctx, tok, 0)
+	wantCode(t, err, cohort.EUNAUTHORIZED)
+	_, _, err = f.s.Auth.CreateSession(f.ctx, u.ID, 3600e9)
+	wantCode(t, err, cohort.EUNAUTHORIZED)
+	again, err := f.s.Users.ArchiveUser(f.ctx, u.ID)
+	must(t, err)
+	if again.Version != 2 {
+		t.Fatal("archiving twice changed the user")
+	}
+	r, err := f.s.Users.RestoreUser(f.ctx, u.ID)
+	must(t, err)
+	if r.Status != cohort.StatusActive || r.ArchivedAt != nil {
+		t.Fatalf("restored = %+v", r)
+	}
+	var types []string
+	for _, e := range f.events(t, seq) {
+		types = append(types, e.Type)
+	}
+	if strings.Join(types, " ") != "user.archived user.restored" {
+		t.Fatalf("events = %v", types)
+	}
+}
+
+func testUserSearch(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	ann := f.user(t, "Ann", "Smith", cohort.RolePractitioner)
+	anna := f.user(t, "Anna", "Åberg", cohort.RolePractitioner)
+	bob := f.user(t, "Bob", "Annandale", cohort.RolePractitioner)
+	zed := f.user(t, "Zed", "Young", cohort.RoleReceptionist)
+	for _, tc := range []struct {
+		q    string
+		want []*cohort.User
+	}{
+		{"ann", []*cohort.User{bob, ann, anna}},
+		{"ANN", []*cohort.User{bob, ann, anna}},
+		{"anna", []*cohort.User{bob, anna}},
+		{"ann smi", []*cohort.User{ann}},
+		{"  ann   smi ", []*cohort.User{ann}},
+		{"åb", []*cohort.User{anna}},
+		{"ÅBERG", []*cohort.User{anna}},
+		{"zed.young", []*cohort.User{zed}},
+		{"mith", nil},
+		{"%", nil},
+		{"_", nil},
+	} {
+		p, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Query: tc.q})
+		must(t, err)
+		if got, want := ids(p.Users...), ids(tc.want...); strings.Join(got, ",") != strings.Join(want, ",") || p.Total != len(want) {
+			t.Errorf("query %q: got %v (total %d), want %v", tc.q, names(p.Users), p.Total, names(tc.want))
+		}
+	}
+}
+
+func names(us []*cohort.User) []string {
+	var out []string
+	for _, u := range us {
+		out = append(out, u.Name())
+	}
+	return out
+}
+
+func testUserFilters(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	a := f.user(t, "Amy", "Alpha", cohort.RoleReceptionist)
+	b := f.user(t, "Ben", "Beta", cohort.RoleAccountant)
+	c := f.user(t, "Cat", "Gamma", cohort.RolePractitioner)
+	g1 := f.group(t, "One", a, b)
+	g2 := f.group(t, "Two", b, c)
+	_, err := f.s.Users.ArchiveUser(f.ctx, c.ID)
+	must(t, err)
+	_, err = f.s.Users.UpdateUser(f.ctx, a.ID, cohort.UserUpdate{ExternalID: ptr("ext-a")})
+	must(t, err)
+	cases := []struct {
+		name string
+		f    cohort.UserFilter
+		want []*cohort.User
+	}{
+		{"role", cohort.UserFilter{Role: cohort.RoleAccountant}, []*cohort.User{b}},
+		{"archived", cohort.UserFilter{Status: cohort.StatusArchived}, []*cohort.User{c}},
+		{"any group", cohort.UserFilter{GroupIDs: []string{g1.ID, g2.ID}}, []*cohort.User{a, b, c}},
+		{"one group active", cohort.UserFilter{GroupIDs: []string{g2.ID}, Status: cohort.StatusActive}, []*cohort.User{b}},
+		{"email", cohort.UserFilter{Email: strings.ToUpper(b.Email)}, []*cohort.User{b}},
+		{"external", cohort.UserFilter{ExternalID: "ext-a"}, []*cohort.User{a}},
+		{"ids", cohort.UserFilter{IDs: ids(a, c)}, []*cohort.User{a, c}},
+		{"no ids", cohort.UserFilter{IDs: []string{}}, nil},
+		{"exclude", cohort.UserFilter{ExcludeGroupID: g1.ID, Status: cohort.StatusActive}, []*cohort.User{f.owner}},
+		{"updated after", cohort.UserFilter{UpdatedAfter: &b.UpdatedAt}, []*cohort.User{a, c}},
+		{"updated before", cohort.UserFilter{UpdatedBefore: &b.UpdatedAt, IDs: ids(a, b, c)}, nil},
+	}
+	for _, tc := range cases {
+		p, err := f.s.Users.FindUsers(f.ctx, tc.f)
+		must(t, err)
+		if !sameSet(ids(p.Users...), ids(tc.want...)) || p.Total != len(tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, names(p.Users), names(tc.want))
+		}
+	}
+	_, err = f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Status: "gone"})
+	wantCode(t, err, cohort.EINVALID)
+	_, err = f.s.Users.FindUsers(f.ctx, cohort.UserFilter{After: "!!not a cursor"})
+	wantCode(t, err, cohort.EINVALID)
+}

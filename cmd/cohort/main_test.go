@@ -330,8 +330,15 @@ func TestAdminCommands(t *testing.T) {
 		t.Errorf("after revoke: %s", r.stdout)
 	}
 
-	r = runCLI(t, env, "", "webhook", "create", "--workspace", "riverside", "--url", "https://hooks.example.com/cohort",
+	// A webhook may not target the internal network unless allowed (the
+	// tests have no outside network, so the allowed case is loopback).
+	r = runCLI(t, env, "", "webhook", "create", "--workspace", "riverside", "--url", "https://127.0.0.1:9/cohort",
 		"--events", "group.created,group.archived")
+	if r.err == nil || !strings.Contains(r.err.Error(), "COHORT_WEBHOOK_ALLOW_PRIVATE") {
+		t.Errorf("webhook to loopback without --webhook-allow-private: %v", r.err)
+	}
+	r = runCLI(t, env, "", "webhook", "create", "--workspace", "riverside", "--url", "http://127.0.0.1:9/cohort",
+		"--events", "group.created,group.archived", "--webhook-allow-private")
 	if r.err != nil {
 		t.Fatalf("webhook create: %v %s", r.err, r.stderr)
 	}
@@ -340,7 +347,7 @@ func TestAdminCommands(t *testing.T) {
 		t.Fatalf("webhook create: last line %q is not the secret alone:\n%s", secret, r.stdout)
 	}
 	r = runCLI(t, env, "", "webhook", "list", "--workspace", "riverside")
-	if r.err != nil || !strings.Contains(r.stdout, "https://hooks.example.com/cohort") {
+	if r.err != nil || !strings.Contains(r.stdout, "http://127.0.0.1:9/cohort") {
 		t.Fatalf("webhook list: %v %s", r.err, r.stdout)
 	}
 	hookID := strings.Fields(strings.Split(strings.TrimSpace(r.stdout), "\n")[1])[0]

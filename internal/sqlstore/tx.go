@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/cohorthq/cohort"
@@ -42,7 +43,7 @@ func (db *DB) inTx(ctx context.Context, a cohort.Actor, fn func(*tx) error) erro
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(time.Duration(attempt*attempt) * 2 * time.Millisecond):
+		case <-time.After(time.Duration(attempt*attempt)*2*time.Millisecond + rand.N(5*time.Millisecond)):
 		}
 	}
 	return mapError(err)

@@ -344,6 +344,17 @@ func (db *DB) setUserStatus(ctx context.Context, id string, to cohort.Status) (*
 	}
 	var out *cohort.User
 	err = db.inTx(ctx, a, func(t *tx) error {
+		// Lock the user's groups first, in ID order, then the user: a
+		// member change locks its group before the users it counts, so
+		// this order cannot deadlock with it.
+		rows, err := t.query(`SELECT id FROM groups WHERE workspace_id = $1 AND id IN
+			(SELECT group_id FROM memberships WHERE user_id = $2) ORDER BY id`+t.db.d.forUpdate(), a.WorkspaceID, id)
+		if err != nil {
+			return err
+		}
+		if _, err := scanStrings(rows); err != nil {
+			return err
+		}
 		u, err := t.lockUser(id)
 		if err != nil {
 			return err

@@ -1,0 +1,275 @@
+package storetest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"sync"
+	"testing"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/sqlstore"
+)
+
+func init() {
+	register(
+		test{name: "ConcurrentEditorsSameVersion", fn: testConcurrentEditors},
+		test{name: "ConcurrentMemberDeltas", fn: testConcurrentDeltas},
+		test{name: "MemberChangeRacingArchive", fn: testRaceArchive},
+		test{name: "ConcurrentCreatesSameName", fn: testConcurrentCreates},
+		test{name: "ConcurrentUserArchiveAndMemberChanges", fn: testConcurrentUserArchive},
+	)
+}
+
+func testConcurrentEditors(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	us := f.users(t, 2)
+	for round := 0; round < 5; round++ {
+		g := f.group(t, fmt.Sprintf("Edited %d", round))
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, _, errs[i] = f.s.Groups.UpdateGroup(f.ctx, g.ID, cohort.GroupUpdate{
+					Name: ptr(fmt.Sprintf("Edited %d by %d", round, i)), ReplaceMembers: ptr(ids(us[i])), IfVersion: 1})
+			}()
+		}
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			switch cohort.ErrorCode(err) {
+			case "":
+				if winner >= 0 {
+					t.Fatalf("round %d: both editors won", round)
+				}
+				winner = i
+			case cohort.ESTALE:
+			default:
+				t.Fatalf("round %d editor %d: %v", round, i, err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: nobody won: %v", round, errs)
+		}
+		got := f.getGroup(t, g.ID)
+		if got.Name != fmt.Sprintf("Edited %d by %d", round, winner) || got.Version != 2 || got.MemberCount != 1 {
+			t.Fatalf("round %d: group = %+v, winner %d", round, got, winner)
+		}
+		if m := f.memberIDs(t, g.ID); len(m) != 1 || m[0] != us[winner].ID {
+			t.Fatalf("round %d: members %v, want the winner's", round, m)
+		}
+	}
+}
+
+func testConcurrentDeltas(t *testing.T, db *sqlstore.DB) {
+	const workers, ops, per = 16, 50, 4
+	f := newFixture(t, db)
+	us := f.users(t, workers*per)
+	g := f.group(t, "Busy group")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	net, changes := 0, 0
+	want := map[string]bool{}
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mine := us[w*per : (w+1)*per]
+			in := map[string]bool{}
+			r := rand.New(rand.NewPCG(uint64(w), 42))
+			for range ops {
+				u := mine[r.IntN(per)]
+				var upd cohort.GroupUpdate
+				if in[u.ID] {
+					upd.Remove = []string{u.ID}
+				} else {
+					upd.Add = []string{u.ID}
+				}
+				_, mc, err := f.s.Groups.UpdateGroup(f.ctx, g.ID, upd)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for _, id := range mc.Added {
+					in[id] = true
+				}
+				for _, id := range mc.Removed {
+					delete(in, id)
+				}
+				mu.Lock()
+				net += len(mc.Added) - len(mc.Removed)
+				if len(mc.Added)+len(mc.Removed) > 0 {
+					changes++
+				}
+				mu.Unlock()
+			}
+			mu.Lock()
+			for id := range in {
+				want[id] = true
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("a member delta failed: %v", err)
+	}
+	if changes != workers*ops {
+		t.Fatalf("%d of %d deltas changed something; each should have", changes, workers*ops)
+	}
+	got := f.getGroup(t, g.ID)
+	members := f.memberIDs(t, g.ID)
+	var wantIDs []string
+	for id := range want {
+		wantIDs = append(wantIDs, id)
+	}
+	sort.Strings(wantIDs)
+	if !sameSet(members, wantIDs) || got.MemberCount != net || len(members) != net {
+		t.Fatalf("final members %d (counter %d), sum of accepted changes %d", len(members), got.MemberCount, net)
+	}
+	if got.Version != int64(1+changes) {
+		t.Fatalf("version %d after %d changes", got.Version, changes)
+	}
+	ev := f.events(t, 0)
+	n := 0
+	for _, e := range ev {
+		if e.Type == cohort.ActionGroupMembersChanged {
+			n++
+		}
+	}
+	if n != changes {
+		t.Fatalf("%d members_changed events for %d changes", n, changes)
+	}
+	for i := 1; i < len(ev); i++ {
+		if ev[i].Seq <= ev[i-1].Seq {
+			t.Fatal("event seq not increasing")
+		}
+	}
+}
+
+func testRaceArchive(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	us := f.users(t, 30)
+	for round := 0; round < 3; round++ {
+		g := f.group(t, fmt.Sprintf("Racing %d", round))
+		var wg sync.WaitGroup
+		added := make(chan string, len(us))
+		var failed error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			for _, u := range us {
+				_, mc, err := f.s.Groups.UpdateGroup(f.ctx, g.ID, cohort.GroupUpdate{Add: []string{u.ID}})
+				switch cohort.ErrorCode(err) {
+				case "":
+					for _, id := range mc.Added {
+						added <- id
+					}
+				case cohort.EARCHIVED:
+				default:
+					failed = err
+					return
+				}
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID); err != nil {
+				t.Errorf("archive: %v", err)
+			}
+		}()
+		wg.Wait()
+		close(added)
+		if failed != nil {
+			t.Fatal(failed)
+		}
+		var want []string
+		for id := range added {
+			want = append(want, id)
+		}
+		got := f.getGroup(t, g.ID)
+		if !got.Archived() || !sameSet(f.memberIDs(t, g.ID), want) || got.MemberCount != len(want) {
+			t.Fatalf("round %d: archived=%v members %d counter %d, accepted adds %d", round, got.Archived(),
+				len(f.memberIDs(t, g.ID)), got.MemberCount, len(want))
+		}
+		// Every accepted change happened before the archive: the archive
+		// is the group's last version.
+		if got.Version != int64(len(want)+2) {
+			t.Fatalf("round %d: version %d, want %d", round, got.Version, len(want)+2)
+		}
+	}
+}
+
+func testConcurrentCreates(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = f.s.Groups.CreateGroup(f.ctx, cohort.GroupCreate{Name: fmt.Sprintf("%s", []string{"Same name", "SAME NAME", "same  name"}[i%3])})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch cohort.ErrorCode(err) {
+		case "":
+			ok++
+		case cohort.ECONFLICT:
+		default:
+			t.Fatalf("concurrent create: %v", err)
+		}
+	}
+	p, err := f.s.Groups.FindGroups(f.ctx, cohort.GroupFilter{Name: "same name"})
+	must(t, err)
+	if ok != 1 || p.Total != 1 {
+		t.Fatalf("%d creates succeeded, %d groups exist", ok, p.Total)
+	}
+}
+
+func testConcurrentUserArchive(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	us := f.users(t, 12)
+	gs := []*cohort.Group{f.group(t, "A", us[:6]...), f.group(t, "B", us[3:9]...), f.group(t, "C")}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for i, u := range us {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				_, err = f.s.Users.ArchiveUser(f.ctx, u.ID)
+			} else {
+				_, err = f.s.Users.ArchiveUser(f.ctx, u.ID)
+				if err == nil {
+					_, err = f.s.Users.RestoreUser(f.ctx, u.ID)
+				}
+			}
+			errs <- err
+		}()
+		go func() {
+			defer wg.Done()
+			g := gs[i%3]
+			_, _, err := f.s.Groups.UpdateGroup(f.ctx, g.ID, cohort.GroupUpdate{Add: []string{u.ID}})
+			errs <- err
+			_, _, err = f.s.Groups.UpdateGroup(f.ctx, gs[(i+1)%3].ID, cohort.GroupUpdate{Remove: []string{u.ID}})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent change: %v", err)
+		}
+	}
+	checkCounters(t, f)
+}

@@ -170,9 +170,12 @@ func testIsolation(t *testing.T, db *sqlstore.DB) {
 	s := a.s
 	calls := map[string]func() error{
 		"FindGroupByID": func() error { _, err := s.Groups.FindGroupByID(ctx, bg.ID); return err },
-		"UpdateGroup":   func() error { _, _, err := s.Groups.UpdateGroup(ctx, bg.ID, cohort.GroupUpdate{Name: ptr("Stolen")}); return err },
-		"ArchiveGroup":  func() error { _, err := s.Groups.ArchiveGroup(ctx, bg.ID); return err },
-		"RestoreGroup":  func() error { _, err := s.Groups.RestoreGroup(ctx, barch.ID, ""); return err },
+		"UpdateGroup": func() error {
+			_, _, err := s.Groups.UpdateGroup(ctx, bg.ID, cohort.GroupUpdate{Name: ptr("Stolen")})
+			return err
+		},
+		"ArchiveGroup": func() error { _, err := s.Groups.ArchiveGroup(ctx, bg.ID); return err },
+		"RestoreGroup": func() error { _, err := s.Groups.RestoreGroup(ctx, barch.ID, ""); return err },
 		"FindMembers": func() error {
 			_, err := s.Groups.FindMembers(ctx, bg.ID, cohort.UserFilter{})
 			return err

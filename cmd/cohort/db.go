@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sort"
 	"strings"
 
@@ -108,19 +109,49 @@ func inWorkspace(ctx context.Context, svc cohort.Services, slug string) (context
 	return cohort.NewContextWithActor(ctx, cohort.SystemActor(ws.ID, "cli")), ws, nil
 }
 
-// readPassword reads a password from the first line of stdin, so it never
-// appears in the process list or shell history:
+// readPassword reads a password so that it never appears in the process
+// list or shell history: from a terminal it prompts twice with echo off;
+// otherwise it takes the first line of stdin:
 //
 //	printf '%s\n' "$PASSWORD" | cohort user create …
 func readPassword(e *env, who string) (string, error) {
-	fmt.Fprintf(e.stderr, "Reading the password for %s from standard input (at least %d characters)…\n", who, cohort.PasswordMin)
+	if f, ok := e.stdin.(*os.File); ok {
+		if restore, ok := echoOff(f); ok {
+			defer restore()
+			in := bufio.NewReader(f)
+			ask := func(prompt string) (string, error) {
+				fmt.Fprint(e.stderr, prompt)
+				line, err := in.ReadString('\n')
+				fmt.Fprintln(e.stderr)
+				if err != nil && !errors.Is(err, io.EOF) {
+					return "", fmt.Errorf("read password: %w", err)
+				}
+				return strings.TrimRight(line, "\r\n"), nil
+			}
+			pw, err := ask(fmt.Sprintf("Password for %s (at least %d characters): ", who, cohort.PasswordMin))
+			if err != nil {
+				return "", err
+			}
+			if err := cohort.ValidatePassword(pw, nil); err != nil {
+				return "", errors.New(cohort.ErrorMessage(err))
+			}
+			again, err := ask("The same password again: ")
+			if err != nil {
+				return "", err
+			}
+			if again != pw {
+				return "", errors.New("the two passwords differ: nothing was created; run the command again")
+			}
+			return pw, nil
+		}
+	}
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("read password: %w", err)
 	}
 	pw := strings.TrimRight(line, "\r\n")
 	if pw == "" {
-		return "", errors.New("no password on standard input: pipe one in, e.g. printf '%s\\n' \"$PASSWORD\" | cohort …")
+		return "", fmt.Errorf("no password on standard input for %s: pipe one in, e.g. printf '%%s\\n' \"$PASSWORD\" | cohort …, or run the command in a terminal", who)
 	}
 	if err := cohort.ValidatePassword(pw, nil); err != nil {
 		return "", errors.New(cohort.ErrorMessage(err))

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -95,6 +96,17 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 		}
 	}
 
+	// The certificate is loaded before listening so that a wrong file is
+	// reported at once, not after the URL has been printed.
+	var tlsConfig *tls.Config
+	if cfg.TLS() {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("--tls-cert %s and --tls-key %s: %w (give a PEM certificate and its private key)", cfg.TLSCert, cfg.TLSKey, err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another Cohort or program using the port? choose another with --addr)", cfg.Addr, err)
@@ -116,6 +128,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		TLSConfig:         tlsConfig,
 	}
 	srv.RegisterOnShutdown(endStreams)
 	srv.RegisterOnShutdown(live.Close)
@@ -123,7 +136,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 	serveErr := make(chan error, 1)
 	go func() {
 		if cfg.TLS() {
-			serveErr <- srv.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+			serveErr <- srv.ServeTLS(ln, "", "")
 		} else {
 			serveErr <- srv.Serve(ln)
 		}

@@ -13,4 +13,7 @@ type Services struct {
 	Webhooks    WebhookService
 	Deliveries  DeliveryQueue
 	Idempotency IdempotencyService
+	// Imports and Directory serve the staff pages, CSV import and export.
+	Imports   ImportService
+	Directory DirectoryService
 }

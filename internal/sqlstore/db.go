@@ -274,6 +274,8 @@ func (db *DB) Services() cohort.Services {
 		Webhooks:    db,
 		Deliveries:  db,
 		Idempotency: db,
+		Imports:     db,
+		Directory:   db,
 	}
 }
 

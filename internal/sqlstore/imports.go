@@ -1,0 +1,462 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/cohorthq/cohort"
+)
+
+// Imports (CSV from the CLI or the Settings page): each call is one
+// transaction. Rows are checked in Go first; then every change is written
+// with its audit entry and outbox event exactly as the single-record
+// methods write them, and any row the database refuses (an unknown member
+// email, archiving the owner) rolls the whole import back. Unchanged rows
+// write nothing, so importing the same file twice changes nothing.
+
+var _ cohort.ImportService = (*DB)(nil)
+
+func tooManyRows(n int) error {
+	return cohort.Errorf(cohort.EINVALID, "The file has %d rows; import at most %d at a time by splitting it into several files.", n, cohort.MaxImportRows)
+}
+
+// ImportUsers creates or updates staff by email.
+func (db *DB) ImportUsers(ctx context.Context, users []cohort.UserImport) (cohort.ImportResult, error) {
+	var res cohort.ImportResult
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !a.CanManageUsers() {
+		return res, cohort.ErrForbidden("import staff")
+	}
+	if len(users) > cohort.MaxImportRows {
+		return res, tooManyRows(len(users))
+	}
+	var ie cohort.ImportError
+	rowOf := make(map[string]int, len(users))
+	emails := make([]string, 0, len(users))
+	for i := range users {
+		u := &users[i]
+		if err := u.Validate(); err != nil {
+			ie.AddFields(u.Row, err)
+			continue
+		}
+		if first, dup := rowOf[u.Email]; dup {
+			ie.Add(u.Row, "email", fmt.Sprintf("%s is already on row %d: list each staff member once.", u.Email, first))
+			continue
+		}
+		rowOf[u.Email] = u.Row
+		emails = append(emails, u.Email)
+	}
+	if err := ie.Err(); err != nil {
+		return res, err
+	}
+	err = db.inTx(ctx, a, func(t *tx) error {
+		res = cohort.ImportResult{}
+		ie := cohort.ImportError{}
+		existing, err := t.usersByEmail(emails)
+		if err != nil {
+			return err
+		}
+		for _, in := range users {
+			u := existing[in.Email]
+			if u == nil {
+				if _, err := t.insertUser(cohort.UserCreate{Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName,
+					Role: in.Role, Archived: in.Status == cohort.StatusArchived}, "", false); err != nil {
+					return err
+				}
+				res.Created++
+				continue
+			}
+			changed, err := t.importUser(u, in, &ie)
+			if err != nil {
+				return err
+			}
+			if changed {
+				res.Updated++
+			} else {
+				res.Unchanged++
+			}
+		}
+		return ie.Err()
+	})
+	if err != nil {
+		return cohort.ImportResult{}, err
+	}
+	return res, nil
+}
+
+// usersByEmail reads (and locks) the workspace's users with these emails.
+func (t *tx) usersByEmail(emails []string) (map[string]*cohort.User, error) {
+	out := make(map[string]*cohort.User, len(emails))
+	if len(emails) == 0 {
+		return out, nil
+	}
+	rows, err := t.query(`SELECT `+userCols+` FROM users WHERE workspace_id = $1 AND email IN (`+t.db.d.idList("$2")+`)`+t.db.d.forUpdate(),
+		t.actor.WorkspaceID, jsonIDs(emails))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[u.Email] = u
+	}
+	return out, rows.Err()
+}
+
+// importUser brings an existing user to the imported names, role and
+// status. A status change moves the user's memberships between the
+// groups' counters and ends their sessions, as ArchiveUser does.
+func (t *tx) importUser(u *cohort.User, in cohort.UserImport, ie *cohort.ImportError) (bool, error) {
+	changes := map[string]any{}
+	if in.GivenName != u.GivenName {
+		changes["given_name"] = change{u.GivenName, in.GivenName}
+		u.GivenName = in.GivenName
+	}
+	if in.FamilyName != u.FamilyName {
+		changes["family_name"] = change{u.FamilyName, in.FamilyName}
+		u.FamilyName = in.FamilyName
+	}
+	if in.Role != u.Role {
+		changes["role"] = change{u.Role, in.Role}
+		u.Role = in.Role
+	}
+	from := u.Status
+	statusChanged := in.Status != u.Status
+	if statusChanged && in.Status == cohort.StatusArchived && u.IsOwner {
+		ie.Add(in.Row, "status", fmt.Sprintf("%s is the account owner and cannot be archived: transfer ownership first, or set the status to active.", u.Email))
+		return false, nil
+	}
+	if len(changes) == 0 && !statusChanged {
+		return false, nil
+	}
+	u.Version++
+	u.UpdatedAt = t.now
+	if statusChanged {
+		u.Status = in.Status
+		if in.Status == cohort.StatusArchived {
+			u.ArchivedAt = &t.now
+		} else {
+			u.ArchivedAt = nil
+		}
+	}
+	if _, err := t.exec(`UPDATE users SET given_name = $1, family_name = $2, given_key = $3, family_key = $4, full_key = $5,
+		role = $6, status = $7, archived_at = $8, version = $9, updated_at = $10 WHERE id = $11`,
+		u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
+		string(u.Role), string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID); err != nil {
+		return false, err
+	}
+	if len(changes) > 0 {
+		if err := t.userChanged(cohort.ActionUserUpdated, u, changes); err != nil {
+			return false, err
+		}
+	}
+	if !statusChanged {
+		return true, nil
+	}
+	d, action := 1, cohort.ActionUserArchived
+	if u.Status == cohort.StatusActive {
+		d, action = -1, cohort.ActionUserRestored
+	}
+	if _, err := t.exec(`UPDATE groups SET member_count = member_count - $1, archived_member_count = archived_member_count + $1
+		WHERE id IN (SELECT group_id FROM memberships WHERE user_id = $2)`, d, u.ID); err != nil {
+		return false, err
+	}
+	if u.Status == cohort.StatusArchived {
+		if _, err := t.exec(`DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+			return false, err
+		}
+	}
+	return true, t.userChanged(action, u, map[string]any{"status": change{from, u.Status}})
+}
+
+// ImportGroups creates or updates groups by name and sets their members.
+func (db *DB) ImportGroups(ctx context.Context, groups []cohort.GroupImport) (cohort.ImportResult, error) {
+	var res cohort.ImportResult
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return res, err
+	}
+	if !a.CanManageGroups() {
+		return res, cohort.ErrForbidden("import groups")
+	}
+	rows := 0
+	for _, g := range groups {
+		rows += max(1, len(g.Members))
+	}
+	if rows > cohort.MaxImportRows {
+		return res, tooManyRows(rows)
+	}
+	var ie cohort.ImportError
+	rowOf := map[string]int{}
+	var emails []string
+	emailSeen := map[string]bool{}
+	for i := range groups {
+		g := &groups[i]
+		if err := g.Validate(); err != nil {
+			ie.AddFields(g.Row, err)
+		} else if first, dup := rowOf[cohort.NameKey(g.Name)]; dup {
+			ie.Add(g.Row, "group_name", fmt.Sprintf("The group %q is already on row %d: list each group once.", g.Name, first))
+		} else {
+			rowOf[cohort.NameKey(g.Name)] = g.Row
+		}
+		memberRow := map[string]int{}
+		for j := range g.Members {
+			m := &g.Members[j]
+			e, err := cohort.ValidateEmail(m.Email)
+			if err != nil {
+				ie.Add(m.Row, "member_email", cohort.ErrorMessage(err))
+				continue
+			}
+			m.Email = e
+			if first, dup := memberRow[e]; dup {
+				ie.Add(m.Row, "member_email", fmt.Sprintf("%s is already listed for this group on row %d: list each member once.", e, first))
+				continue
+			}
+			memberRow[e] = m.Row
+			if !emailSeen[e] {
+				emailSeen[e] = true
+				emails = append(emails, e)
+			}
+		}
+	}
+	if err := ie.Err(); err != nil {
+		return res, err
+	}
+	err = db.inTx(ctx, a, func(t *tx) error {
+		res = cohort.ImportResult{}
+		ie := cohort.ImportError{}
+		ids, err := t.userIDsByEmail(emails)
+		if err != nil {
+			return err
+		}
+		for _, g := range groups {
+			want := make([]string, 0, len(g.Members))
+			for _, m := range g.Members {
+				id, ok := ids[m.Email]
+				if !ok {
+					ie.Add(m.Row, "member_email", fmt.Sprintf("No staff member has the email %s in this practice: import or add them first, or correct the address.", m.Email))
+					continue
+				}
+				want = append(want, id)
+			}
+			if len(ie.Rows) > 0 {
+				// Keep checking the other rows, but write nothing more.
+				continue
+			}
+			changed, created, err := t.importGroup(g, want, &ie)
+			if err != nil {
+				return err
+			}
+			switch {
+			case created:
+				res.Created++
+			case changed:
+				res.Updated++
+			default:
+				res.Unchanged++
+			}
+		}
+		return ie.Err()
+	})
+	if err != nil {
+		return cohort.ImportResult{}, err
+	}
+	return res, nil
+}
+
+// userIDsByEmail maps the workspace's users with these emails to their IDs.
+func (t *tx) userIDsByEmail(emails []string) (map[string]string, error) {
+	out := make(map[string]string, len(emails))
+	if len(emails) == 0 {
+		return out, nil
+	}
+	rows, err := t.query(`SELECT email, id FROM users WHERE workspace_id = $1 AND email IN (`+t.db.d.idList("$2")+`)`,
+		t.actor.WorkspaceID, jsonIDs(emails))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e, id string
+		if err := rows.Scan(&e, &id); err != nil {
+			return nil, err
+		}
+		out[e] = id
+	}
+	return out, rows.Err()
+}
+
+// groupForImport finds the group an imported name means: the active group
+// holding it, else the most recently archived one; nil when there is none.
+func (t *tx) groupForImport(name string) (*cohort.Group, error) {
+	g, err := scanGroup(t.queryRow(`SELECT `+groupCols+` FROM groups WHERE workspace_id = $1 AND name_key = $2
+		ORDER BY CASE WHEN status = 'active' THEN 0 ELSE 1 END, archived_at DESC, id DESC LIMIT 1`+t.db.d.forUpdate(),
+		t.actor.WorkspaceID, cohort.NameKey(name)))
+	if cohort.ErrorCode(err) == cohort.ENOTFOUND {
+		return nil, nil
+	}
+	return g, err
+}
+
+// memberIDs lists every member of a group, active and archived users.
+func (t *tx) memberIDs(groupID string) (map[string]bool, error) {
+	rows, err := t.query(`SELECT user_id FROM memberships WHERE group_id = $1`, groupID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := scanStrings(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// importGroup brings one group to its imported state.
+func (t *tx) importGroup(in cohort.GroupImport, want []string, ie *cohort.ImportError) (changed, created bool, err error) {
+	g, err := t.groupForImport(in.Name)
+	if err != nil {
+		return false, false, err
+	}
+	if g == nil {
+		return true, true, t.createImportedGroup(in, want)
+	}
+	current, err := t.memberIDs(g.ID)
+	if err != nil {
+		return false, false, err
+	}
+	wanted := make(map[string]bool, len(want))
+	var add, remove []string
+	for _, id := range want {
+		wanted[id] = true
+		if !current[id] {
+			add = append(add, id)
+		}
+	}
+	for id := range current {
+		if !wanted[id] {
+			remove = append(remove, id)
+		}
+	}
+	sort.Strings(remove)
+	changes := map[string]any{}
+	if in.Name != g.Name {
+		changes["name"] = change{g.Name, in.Name}
+	}
+	if in.Description != g.Description {
+		changes["description"] = change{g.Description, in.Description}
+	}
+	membersChange := len(add) > 0 || len(remove) > 0
+	statusChange := in.Status != g.Status
+	if len(changes) == 0 && !membersChange && !statusChange {
+		return false, false, nil
+	}
+	if g.Archived() && in.Status == cohort.StatusArchived {
+		ie.Add(in.Row, "status", fmt.Sprintf("The group %q is archived and read-only, so its name, description and members cannot change: set the status to active to restore it, or leave those as they are.", g.Name))
+		return false, false, nil
+	}
+	a := t.actor
+	// Restore first, then edit, then archive: each step is the event a
+	// subscriber would see if a manager did it by hand.
+	if g.Archived() {
+		g.Status, g.ArchivedAt = cohort.StatusActive, nil
+		if err := t.groupChanged(cohort.ActionGroupRestored, g,
+			map[string]any{"status": change{cohort.StatusArchived, cohort.StatusActive}}, nil); err != nil {
+			return false, false, err
+		}
+	}
+	g.Name, g.Description = in.Name, in.Description
+	var mc cohort.MemberChange
+	if membersChange {
+		var d counts
+		if mc, d, err = t.changeMembers(g.ID, add, remove, nil); err != nil {
+			return false, false, err
+		}
+		g.MemberCount += d.active
+		g.ArchivedMemberCount += d.archived
+	}
+	if in.Status == cohort.StatusArchived && !g.Archived() {
+		g.Status, g.ArchivedAt = cohort.StatusArchived, &t.now
+	}
+	g.Version++
+	g.UpdatedAt, g.UpdatedBy = t.now, a.Name
+	if _, err := t.exec(`UPDATE groups SET name = $1, name_key = $2, description = $3, status = $4, archived_at = $5,
+		member_count = $6, archived_member_count = $7, version = $8, updated_at = $9, updated_by = $10 WHERE id = $11`,
+		g.Name, cohort.NameKey(g.Name), g.Description, string(g.Status), tsPtr(g.ArchivedAt), g.MemberCount,
+		g.ArchivedMemberCount, g.Version, ts(t.now), a.Name, g.ID); err != nil {
+		return false, false, err
+	}
+	if len(changes) > 0 {
+		if err := t.groupChanged(cohort.ActionGroupUpdated, g, changes, map[string]any{"changes": changes}); err != nil {
+			return false, false, err
+		}
+	}
+	if len(mc.Added) > 0 || len(mc.Removed) > 0 {
+		delta := map[string]any{"added": nonNil(mc.Added), "removed": nonNil(mc.Removed)}
+		if err := t.groupChanged(cohort.ActionGroupMembersChanged, g, delta, delta); err != nil {
+			return false, false, err
+		}
+	}
+	if g.Archived() && statusChange {
+		if err := t.groupChanged(cohort.ActionGroupArchived, g,
+			map[string]any{"status": change{cohort.StatusActive, cohort.StatusArchived}}, nil); err != nil {
+			return false, false, err
+		}
+	}
+	return true, false, nil
+}
+
+// createImportedGroup adds a group that no group's name matched.
+func (t *tx) createImportedGroup(in cohort.GroupImport, members []string) error {
+	a := t.actor
+	g := &cohort.Group{ID: newID(), WorkspaceID: a.WorkspaceID, Name: in.Name, Description: in.Description,
+		Status: cohort.StatusActive, Version: 1, CreatedAt: t.now, UpdatedAt: t.now, CreatedBy: a.Name, UpdatedBy: a.Name}
+	if in.Status == cohort.StatusArchived {
+		g.Status, g.ArchivedAt = cohort.StatusArchived, &t.now
+	}
+	if _, err := t.exec(`INSERT INTO groups (id, workspace_id, name, name_key, description, external_id, status,
+		member_count, archived_member_count, version, created_at, updated_at, archived_at, created_by, updated_by)
+		VALUES ($1, $2, $3, $4, $5, '', $6, 0, 0, 1, $7, $7, $8, $9, $9)`,
+		g.ID, g.WorkspaceID, g.Name, cohort.NameKey(g.Name), g.Description, string(g.Status), ts(t.now),
+		tsPtr(g.ArchivedAt), a.Name); err != nil {
+		return err
+	}
+	mc, d, err := t.changeMembers(g.ID, members, nil, nil)
+	if err != nil {
+		return err
+	}
+	if d.active != 0 || d.archived != 0 {
+		if _, err := t.exec(`UPDATE groups SET member_count = $1, archived_member_count = $2 WHERE id = $3`,
+			d.active, d.archived, g.ID); err != nil {
+			return err
+		}
+	}
+	g.MemberCount, g.ArchivedMemberCount = d.active, d.archived
+	changes := map[string]any{"name": change{nil, g.Name}, "status": change{nil, g.Status}}
+	if g.Description != "" {
+		changes["description"] = change{nil, g.Description}
+	}
+	extra := map[string]any{}
+	if len(mc.Added) > 0 {
+		changes["added"] = mc.Added
+		extra["added"] = mc.Added
+	}
+	if err := t.groupChanged(cohort.ActionGroupCreated, g, changes, extra); err != nil {
+		return err
+	}
+	if g.Archived() {
+		return t.groupChanged(cohort.ActionGroupArchived, g,
+			map[string]any{"status": change{cohort.StatusActive, cohort.StatusArchived}}, nil)
+	}
+	return nil
+}

@@ -75,6 +75,8 @@ func commands() []command {
 		{"migrate", "apply database migrations and exit", cmdMigrate},
 		{"workspace", "create or list workspaces (practices) and their owners", cmdWorkspace},
 		{"user", "create staff members", cmdUser},
+		{"import", "import staff or groups from a CSV file (all rows or none)", cmdImport},
+		{"export", "export staff or groups as CSV", cmdExport},
 		{"apikey", "create, list or revoke API keys", cmdAPIKey},
 		{"webhook", "create, list or delete webhooks", cmdWebhook},
 		{"backup", "write a consistent copy of the database to a file", cmdBackup},

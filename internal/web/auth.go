@@ -88,7 +88,17 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnauthorized, "signin", v)
 		return
 	}
+	// Text no address can hold (control characters, broken UTF-8) is
+	// refused like a wrong password, after the same work, and never
+	// reaches the database, which would reject it with an error.
+	odd := hasBadControl(email) || hasBadControl(password)
+	if odd {
+		email, password = cleanText(email, maxEmailInput), cleanText(password, maxPasswordInput)
+	}
 	users, err := h.svc.Auth.Authenticate(r.Context(), email, password)
+	if odd {
+		users, err = nil, nil
+	}
 	if err != nil || len(users) == 0 {
 		if err != nil && cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
 			if cohort.ErrorCode(err) == cohort.ERATELIMIT {

@@ -493,3 +493,52 @@ func TestSearchAndPagination(t *testing.T) {
 		t.Errorf("search found %d rows", len(rows))
 	}
 }
+
+// Without JavaScript the picker pages with "More staff", carrying every
+// choice made on earlier pages into the save.
+func TestPickerPagesWithoutJS(t *testing.T) {
+	e := newEnv(t)
+	for i := range 55 {
+		if _, err := e.svc.Users.CreateUser(e.system(), cohort.UserCreate{
+			Email: fmt.Sprintf("zz%02d@riverside.test", i), GivenName: "Zed", FamilyName: fmt.Sprintf("Zulu %02d", i),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := e.browser()
+	b.signIn(e.owner)
+	form := b.get("/settings/groups/new")
+	first := shownIDs(form)
+	if len(first) != 50 {
+		t.Fatalf("first picker page shows %d", len(first))
+	}
+	more := form.doc.One(t, "button[name=picker_after]")
+	if more.Text() != "More staff" {
+		t.Errorf("paging button = %q", more.Text())
+	}
+	p := b.post("/settings/groups/new", url.Values{
+		"name": {"Everyone"}, "shown": first, "member": first[:2], "picker_after": {more.Attr("value")},
+	})
+	wantStatus(t, p, http.StatusOK)
+	second := shownIDs(p)
+	if len(second) == 0 || second[0] == first[0] {
+		t.Fatalf("second page shows %v", second)
+	}
+	if p.doc.One(t, "input#name").Attr("value") != "Everyone" {
+		t.Error("name lost when paging")
+	}
+	if n := len(p.doc.All("#picker-keep input[name=keep_add]")); n != 2 {
+		t.Errorf("%d choices carried, want 2", n)
+	}
+	if len(p.doc.All("button[name=picker_before]")) != 1 {
+		t.Error("no Previous staff button")
+	}
+	save := url.Values{"name": {"Everyone"}, "shown": second, "member": second[:1], "op": {"save"}}
+	for _, k := range p.doc.All("#picker-keep input") {
+		save.Add(k.Attr("name"), k.Attr("value"))
+	}
+	list := b.follow(b.post("/settings/groups/new", save))
+	if row := groupRow(t, list, "Everyone"); row == nil || row.One(t, "td.num").Text() != "3" {
+		t.Fatalf("group from two picker pages:\n%s", list.body)
+	}
+}

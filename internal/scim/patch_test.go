@@ -235,7 +235,7 @@ func TestUserPatchForms(t *testing.T) {
 	// and the role extension.
 	r := e.do(t, "PATCH", path, patchOp(op("Replace", "", map[string]any{
 		"name.givenName": "Kimberly",
-		"urn:cohort:params:scim:schemas:extension:2.0:User:role":                 "practice_manager",
+		"urn:cohort:params:scim:schemas:extension:2.0:User:role":                "practice_manager",
 		"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "Front desk",
 		"title":      "Dr",
 		"externalId": "entra-kim",

@@ -115,7 +115,8 @@ func (h *Handler) endpoints() []endpoint {
 		{method: "PATCH", pattern: Prefix + "/users/{id}", scopes: scopesUsersWrite, handle: h.handleUserUpdate},
 		{method: "POST", pattern: Prefix + "/users/{id}/archive", scopes: scopesUsersWrite, handle: h.handleUserArchive},
 		{method: "POST", pattern: Prefix + "/users/{id}/restore", scopes: scopesUsersWrite, handle: h.handleUserRestore},
-		{method: "GET", pattern: Prefix + "/users/{id}/groups", scopes: scopesUsersRead, handle: h.handleUserGroups},
+		// A user's groups are group data: the store checks CanViewGroups.
+		{method: "GET", pattern: Prefix + "/users/{id}/groups", scopes: scopesGroupsRead, handle: h.handleUserGroups},
 
 		{method: "GET", pattern: Prefix + "/audit", scopes: scopesAudit, handle: h.handleAuditList},
 	}

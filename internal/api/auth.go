@@ -16,7 +16,6 @@ const (
 	codeUnsupportedMedia    = "unsupported_media_type"
 	codeIfMatchRequired     = "if_match_required"
 	codeIdempotencyMismatch = "idempotency_mismatch"
-	codeIdempotencyBusy     = "idempotency_in_progress"
 	codeScimOnly            = "scim_only_key"
 	codeMissingScope        = "missing_scope"
 )

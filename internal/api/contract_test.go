@@ -171,7 +171,7 @@ func TestContract(t *testing.T) {
 	c.callInvalid(t, req{method: "POST", path: "/api/v1/users", token: full, body: `{"email": "x@example.com",`}, 400)
 	c.callInvalid(t, req{method: "POST", path: "/api/v1/users", token: full, body: `{}`, header: plain}, 415)
 	c.callInvalid(t, req{method: "POST", path: "/api/v1/users", token: full, body: big}, 413)
-	c.call(t, req{method: "POST", path: "/api/v1/users", body: map[string]string{"email": "d@example.com", "given_name": "D", "family_name": "D"}}, 401)
+	c.call(t, req{method: "POST", path: "/api/v1/users", token: "cohort_revoked", body: map[string]string{"email": "d@example.com", "given_name": "D", "family_name": "D"}}, 401)
 	c.call(t, req{method: "POST", path: "/api/v1/users", token: read, body: map[string]string{"email": "d@example.com", "given_name": "D", "family_name": "D"}}, 403)
 
 	c.call(t, req{method: "GET", path: "/api/v1/users?limit=2&role=practitioner&q=a", token: full}, 200)

@@ -95,7 +95,9 @@ func decodeError(raw []byte, dst any, err error) error {
 		return errBadRequest(fmt.Sprintf("The request body is not valid JSON at line %d, column %d (byte %d): %s. Send a JSON object.",
 			line, col, syn.Offset, strings.TrimPrefix(syn.Error(), "json: ")))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return errBadRequest(fmt.Sprintf("The request body ends in the middle of its JSON (after byte %d): send the complete object.", len(raw)))
+		line, col := position(raw, int64(len(raw)))
+		return errBadRequest(fmt.Sprintf("The request body ends in the middle of its JSON (at line %d, column %d, byte %d): send the complete object.",
+			line, col, len(raw)))
 	case errors.As(err, &typ):
 		if typ.Field == "" {
 			return errBadRequest("The request body must be a JSON object, not " + jsonKind(typ.Value) + ": send e.g. " + example(dst) + ".")

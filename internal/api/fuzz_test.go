@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"encoding/json"
+	"net/url"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -92,5 +94,22 @@ func FuzzUserCreate(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		checkAnswer(t, body, fe.e.do(t, req{method: "POST", path: "/api/v1/users", token: fe.token, body: body,
 			header: map[string]string{"Content-Type": "application/json"}}))
+	})
+}
+
+// FuzzListQuery sends arbitrary query strings to every list, including
+// cursors Cohort never made.
+func FuzzListQuery(f *testing.F) {
+	fe := newFuzzEnv(f)
+	paths := []string{"/api/v1/groups", "/api/v1/users", "/api/v1/audit",
+		"/api/v1/groups/" + fe.groups[0].ID + "/members", "/api/v1/users/" + fe.users[0].ID + "/groups"}
+	f.Fuzz(func(t *testing.T, query string) {
+		if strings.ContainsAny(query, "# \x00\r\n\t") || !utf8.ValidString(query) {
+			// Not a query string a client can send on the request line.
+			query = url.QueryEscape(query)
+		}
+		for _, p := range paths {
+			checkAnswer(t, []byte(query), fe.e.do(t, req{method: "GET", path: p + "?" + query, token: fe.token}))
+		}
 	})
 }

@@ -40,7 +40,6 @@ var problemKinds = map[string]problemKind{
 	cohort.ECONFLICT:        {http.StatusConflict, "Conflict"},
 	cohort.ESTALE:           {http.StatusConflict, "Changed by someone else"},
 	cohort.EARCHIVED:        {http.StatusConflict, "Archived"},
-	codeIdempotencyBusy:     {http.StatusConflict, "Request in progress"},
 	codeTooLarge:            {http.StatusRequestEntityTooLarge, "Request too large"},
 	codeUnsupportedMedia:    {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	cohort.EINVALID:         {http.StatusUnprocessableEntity, "Invalid request"},

@@ -144,6 +144,9 @@ func (db *DB) RevokeAPIKey(ctx context.Context, id string) error {
 	if !a.CanManageIntegrations() {
 		return cohort.ErrForbidden("manage API keys")
 	}
+	if !storable(id) {
+		return cohort.Errorf(cohort.ENOTFOUND, "No API key with that ID.")
+	}
 	return db.inTx(ctx, a, func(t *tx) error {
 		k, err := scanAPIKey(t.queryRow(`SELECT `+apiKeyCols+` FROM api_keys WHERE id = $1 AND workspace_id = $2`+t.db.d.forUpdate(),
 			id, a.WorkspaceID))

@@ -38,6 +38,11 @@ func tokenHash(token string) string {
 // password all cost one argon2 check and give the same error.
 func (db *DB) Authenticate(ctx context.Context, email, password string) ([]*cohort.User, error) {
 	email = cohort.NormalizeEmail(email)
+	if !storable(email) {
+		// No address holds such text; answer like a wrong password.
+		checkPassword(dummyHash(), password)
+		return nil, errBadLogin
+	}
 	rows, err := db.read.QueryContext(ctx, `SELECT `+userCols+`, password_hash FROM users
 		WHERE email = $1 AND status = 'active' ORDER BY created_at, id`, email)
 	if err != nil {
@@ -85,6 +90,9 @@ func (db *DB) Authenticate(ctx context.Context, email, password string) ([]*coho
 func (db *DB) CreateSession(ctx context.Context, userID string, ttl time.Duration) (string, *cohort.Session, error) {
 	if ttl <= 0 {
 		return "", nil, cohort.Errorf(cohort.EINVALID, "A session needs a positive lifetime.")
+	}
+	if !storable(userID) {
+		return "", nil, errUserNotFound
 	}
 	token := randomToken(32)
 	var s *cohort.Session

@@ -72,6 +72,9 @@ func (t *tx) groupChanged(action string, g *cohort.Group, changes map[string]any
 // lockGroup reads a group of the actor's workspace and locks its row, so
 // that everything after it in the transaction sees the group as it stays.
 func (t *tx) lockGroup(id string) (*cohort.Group, error) {
+	if !storable(id) {
+		return nil, errGroupNotFound
+	}
 	return scanGroup(t.queryRow(`SELECT `+groupCols+` FROM groups WHERE id = $1 AND workspace_id = $2`+t.db.d.forUpdate(),
 		id, t.actor.WorkspaceID))
 }
@@ -106,6 +109,9 @@ func (db *DB) FindGroupByID(ctx context.Context, id string) (*cohort.Group, erro
 	}
 	if !a.CanViewGroups() {
 		return nil, cohort.ErrForbidden("view groups")
+	}
+	if !storable(id) {
+		return nil, errGroupNotFound
 	}
 	return scanGroup(db.read.QueryRowContext(ctx, `SELECT `+groupCols+` FROM groups WHERE id = $1 AND workspace_id = $2`,
 		id, a.WorkspaceID))
@@ -258,6 +264,9 @@ func (db *DB) CreateGroup(ctx context.Context, c cohort.GroupCreate) (*cohort.Gr
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkExternalID(c.ExternalID); err != nil {
+		return nil, err
+	}
 	var out *cohort.Group
 	err = db.inTx(ctx, a, func(t *tx) error {
 		if err := t.nameTaken(c.Name, ""); err != nil {
@@ -309,6 +318,11 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 	}
 	if err := u.Validate(); err != nil {
 		return nil, cohort.MemberChange{}, err
+	}
+	if u.ExternalID != nil {
+		if err := checkExternalID(*u.ExternalID); err != nil {
+			return nil, cohort.MemberChange{}, err
+		}
 	}
 	var out *cohort.Group
 	var mc cohort.MemberChange
@@ -483,6 +497,9 @@ func (db *DB) FindMembers(ctx context.Context, groupID string, f cohort.UserFilt
 	if !a.CanViewGroups() {
 		return nil, cohort.ErrForbidden("view groups")
 	}
+	if !storable(groupID) {
+		return nil, errGroupNotFound
+	}
 	var one int
 	err = db.read.QueryRowContext(ctx, `SELECT 1 FROM groups WHERE id = $1 AND workspace_id = $2`, groupID, a.WorkspaceID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -605,6 +622,9 @@ func (t *tx) changeMembers(groupID string, add, remove []string, replace *[]stri
 // actor's workspace, locking those rows against a concurrent archive.
 func (t *tx) userStatuses(ids []string) (map[string]cohort.Status, error) {
 	out := make(map[string]cohort.Status, len(ids))
+	// An ID that cannot be stored is no user's: leave it out of the query
+	// so it is reported as unknown.
+	ids = slicesFilter(ids, storable)
 	if len(ids) == 0 {
 		return out, nil
 	}
@@ -664,4 +684,17 @@ func valueOr(p *[]string) []string {
 		return nil
 	}
 	return *p
+}
+
+// externalIDMax bounds an identity provider's ID; real ones are short.
+const externalIDMax = 255
+
+// checkExternalID refuses an external ID the database cannot hold the
+// same way on both engines. The domain leaves external IDs unchecked
+// because they are the identity provider's, not a person's, text.
+func checkExternalID(s string) error {
+	if !storable(s) || len(s) > externalIDMax {
+		return cohort.FieldError("external_id", "The external ID must be text of at most 255 characters without control characters.")
+	}
+	return nil
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cohorthq/cohort"
 	"github.com/google/uuid"
@@ -147,6 +149,12 @@ func mapError(err error) error {
 		case "25006":
 			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is read-only at the moment."}
 		}
+		// Class 22 (data exception: NUL bytes, bad encodings, values out
+		// of range) and 54 (a value too large for an index) are bad input
+		// that got past validation; SQLite would have stored it.
+		if strings.HasPrefix(pe.Code, "22") || strings.HasPrefix(pe.Code, "54") {
+			return &cohort.Error{Code: cohort.EINVALID, Message: "The request contains text that cannot be stored (for example a NUL character or an over-long value): remove it and try again."}
+		}
 		return fmt.Errorf("sqlstore: postgres: %w", err)
 	}
 	var se *sqlite.Error
@@ -168,4 +176,11 @@ func mapError(err error) error {
 		return fmt.Errorf("sqlstore: sqlite: %w", err)
 	}
 	return fmt.Errorf("sqlstore: %w", err)
+}
+
+// storable reports whether s can be a text parameter on both engines:
+// valid UTF-8 without NUL (PostgreSQL refuses both). Lookups by an ID that
+// is not storable find nothing instead of asking the database.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }

@@ -111,6 +111,9 @@ func (t *tx) insertUser(c cohort.UserCreate, hash string, owner bool) (*cohort.U
 
 // lockUser reads a user of the actor's workspace and locks its row.
 func (t *tx) lockUser(id string) (*cohort.User, error) {
+	if !storable(id) {
+		return nil, errUserNotFound
+	}
 	return scanUser(t.queryRow(`SELECT `+userCols+` FROM users WHERE id = $1 AND workspace_id = $2`+t.db.d.forUpdate(),
 		id, t.actor.WorkspaceID))
 }
@@ -125,6 +128,9 @@ func (db *DB) CreateUser(ctx context.Context, c cohort.UserCreate) (*cohort.User
 		return nil, cohort.ErrForbidden("add staff")
 	}
 	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkExternalID(c.ExternalID); err != nil {
 		return nil, err
 	}
 	hash := ""
@@ -148,6 +154,9 @@ func (db *DB) FindUserByID(ctx context.Context, id string) (*cohort.User, error)
 	}
 	if !a.CanViewUsers() {
 		return nil, cohort.ErrForbidden("view staff")
+	}
+	if !storable(id) {
+		return nil, errUserNotFound
 	}
 	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND workspace_id = $2`,
 		id, a.WorkspaceID))
@@ -264,6 +273,11 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd cohort.UserUpdate) 
 	if err := upd.Validate(); err != nil {
 		return nil, err
 	}
+	if upd.ExternalID != nil {
+		if err := checkExternalID(*upd.ExternalID); err != nil {
+			return nil, err
+		}
+	}
 	var out *cohort.User
 	err = db.inTx(ctx, a, func(t *tx) error {
 		u, err := t.lockUser(id)
@@ -341,6 +355,9 @@ func (db *DB) setUserStatus(ctx context.Context, id string, to cohort.Status) (*
 			return nil, cohort.ErrForbidden("archive staff")
 		}
 		return nil, cohort.ErrForbidden("restore staff")
+	}
+	if !storable(id) {
+		return nil, errUserNotFound
 	}
 	var out *cohort.User
 	err = db.inTx(ctx, a, func(t *tx) error {
@@ -461,6 +478,9 @@ func (db *DB) FindUserGroups(ctx context.Context, userID string, f cohort.GroupF
 	}
 	if !a.CanViewGroups() {
 		return nil, cohort.ErrForbidden("view groups")
+	}
+	if !storable(userID) {
+		return nil, errUserNotFound
 	}
 	var one int
 	err = db.read.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = $1 AND workspace_id = $2`, userID, a.WorkspaceID).Scan(&one)

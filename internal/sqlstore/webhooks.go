@@ -125,6 +125,9 @@ func (db *DB) FindWebhookByID(ctx context.Context, id string) (*cohort.Webhook, 
 	if !a.CanManageIntegrations() {
 		return nil, cohort.ErrForbidden("manage webhooks")
 	}
+	if !storable(id) {
+		return nil, errWebhookNotFound
+	}
 	w, err := scanWebhook(db.read.QueryRowContext(ctx, `SELECT `+webhookCols+` FROM webhooks
 		WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL`, id, a.WorkspaceID))
 	if err != nil {
@@ -136,6 +139,9 @@ func (db *DB) FindWebhookByID(ctx context.Context, id string) (*cohort.Webhook, 
 
 // lockWebhook reads and locks a live webhook of the actor's workspace.
 func (t *tx) lockWebhook(id string) (*cohort.Webhook, error) {
+	if !storable(id) {
+		return nil, errWebhookNotFound
+	}
 	return scanWebhook(t.queryRow(`SELECT `+webhookCols+` FROM webhooks
 		WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL`+t.db.d.forUpdate(), id, t.actor.WorkspaceID))
 }
@@ -219,6 +225,9 @@ func (db *DB) FindDeliveries(ctx context.Context, webhookID string, limit int) (
 	if !a.CanManageIntegrations() {
 		return nil, cohort.ErrForbidden("manage webhooks")
 	}
+	if !storable(webhookID) {
+		return nil, errWebhookNotFound
+	}
 	var one int
 	err = db.read.QueryRowContext(ctx, `SELECT 1 FROM webhooks WHERE id = $1 AND workspace_id = $2`, webhookID, a.WorkspaceID).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -256,6 +265,9 @@ func (db *DB) ResendDelivery(ctx context.Context, id string) error {
 	}
 	if !a.CanManageIntegrations() {
 		return cohort.ErrForbidden("manage webhooks")
+	}
+	if !storable(id) {
+		return cohort.Errorf(cohort.ENOTFOUND, "No delivery with that ID.")
 	}
 	return db.inTx(ctx, a, func(t *tx) error {
 		d, err := scanDelivery(t.queryRow(`SELECT `+deliveryCols+` FROM deliveries WHERE id = $1 AND workspace_id = $2`+t.db.d.forUpdate(),

@@ -98,4 +98,3 @@ func testSeqCommitOrder(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("reader saw %d events, %d exist", len(seen), len(all))
 	}
 }
-

@@ -342,6 +342,9 @@ func TestGroupLifecycle(t *testing.T) {
 	e.do(t, "POST", "/Groups", map[string]any{"displayName": "Ghosts", "members": refs("nobody")}).scimError(t, http.StatusBadRequest, "invalidValue")
 	// PUT renames and replaces members; without members it keeps them.
 	r = e.do(t, "PUT", "/Groups/"+id, map[string]any{"displayName": "Physiotherapists", "externalId": "okta-1", "members": refs(b)}).want(t, http.StatusOK)
+	if m := r.obj(t); m["displayName"] != "Physiotherapists" || len(m["members"].([]any)) != 1 {
+		t.Fatalf("PUT: %s", r.body)
+	}
 	e.wantMembers(t, id, b)
 	e.do(t, "PUT", "/Groups/"+id, map[string]any{"displayName": "Physiotherapists", "externalId": "okta-1"}).want(t, http.StatusOK)
 	e.wantMembers(t, id, b)

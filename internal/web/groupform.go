@@ -84,11 +84,10 @@ func (h *Handler) handleGroupNew(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleGroupEdit(w http.ResponseWriter, r *http.Request) {
-	if !h.requireManager(w, r) {
-		return
-	}
+	// The group first: an unknown or another practice's ID is 404 for
+	// everyone, so the answer never tells whether it exists.
 	g, ok := h.loadGroup(w, r)
-	if !ok {
+	if !ok || !h.requireManager(w, r) {
 		return
 	}
 	if g.Archived() {
@@ -270,11 +269,8 @@ func statusFor(err error) int {
 const staleMessage = "This group was changed by someone else while you were editing, so your changes were not saved. Here is the current version: make your changes again and select Save."
 
 func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
-	if !h.requireManager(w, r) || !h.parseForm(w, r) {
-		return
-	}
 	g, ok := h.loadGroup(w, r)
-	if !ok {
+	if !ok || !h.requireManager(w, r) || !h.parseForm(w, r) {
 		return
 	}
 	if g.Archived() {

@@ -213,11 +213,8 @@ func (h *Handler) requireManager(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (h *Handler) handleGroupArchive(w http.ResponseWriter, r *http.Request) {
-	if !h.requireManager(w, r) {
-		return
-	}
 	g, ok := h.loadGroup(w, r)
-	if !ok {
+	if !ok || !h.requireManager(w, r) {
 		return
 	}
 	g, err := h.svc.Groups.ArchiveGroup(r.Context(), g.ID)
@@ -239,11 +236,8 @@ type restoreView struct {
 }
 
 func (h *Handler) handleGroupRestore(w http.ResponseWriter, r *http.Request) {
-	if !h.requireManager(w, r) {
-		return
-	}
 	g, ok := h.loadGroup(w, r)
-	if !ok {
+	if !ok || !h.requireManager(w, r) {
 		return
 	}
 	if !h.parseForm(w, r) {

@@ -208,9 +208,6 @@ func (h *Handler) loadPicker(ctx context.Context, groupID, q, after, before stri
 // fragment. Checkboxes show the stored membership; the script re-applies
 // the choices the manager made on the page.
 func (h *Handler) handlePicker(w http.ResponseWriter, r *http.Request) {
-	if !h.requireManager(w, r) {
-		return
-	}
 	q := r.URL.Query()
 	groupID := q.Get("group")
 	if groupID != "" {
@@ -222,6 +219,9 @@ func (h *Handler) handlePicker(w http.ResponseWriter, r *http.Request) {
 			h.serviceError(w, r, err)
 			return
 		}
+	}
+	if !h.requireManager(w, r) {
+		return
 	}
 	v, err := h.loadPicker(r.Context(), groupID, cleanText(q.Get("q"), maxQuery), cleanCursor(q.Get("after")), cleanCursor(q.Get("before")), memberChoice{})
 	if err != nil {

@@ -343,6 +343,8 @@ func TestPermissions(t *testing.T) {
 	}
 	b := e.browser()
 	b.signIn(e.owner)
+	receptionist := e.browser()
+	receptionist.signIn(e.byRole[cohort.RoleReceptionist])
 	for _, m := range []struct{ method, path string }{
 		{"GET", "/settings/groups/" + foreign.ID},
 		{"GET", "/settings/groups/" + foreign.ID + "/edit"},
@@ -353,14 +355,16 @@ func TestPermissions(t *testing.T) {
 		{"GET", "/settings/groups/no-such-group"},
 		{"POST", "/settings/groups/no-such-group/archive"},
 	} {
-		var p *page
-		if m.method == "GET" {
-			p = b.get(m.path)
-		} else {
-			p = b.post(m.path, url.Values{"name": {"Mine"}, "version": {"1"}})
-		}
-		if p.status != http.StatusNotFound {
-			t.Errorf("%s %s: %d, want 404", m.method, m.path, p.status)
+		for _, who := range []*browser{b, receptionist} {
+			var p *page
+			if m.method == "GET" {
+				p = who.get(m.path)
+			} else {
+				p = who.post(m.path, url.Values{"name": {"Mine"}, "version": {"1"}})
+			}
+			if p.status != http.StatusNotFound {
+				t.Errorf("%s %s: %d, want 404", m.method, m.path, p.status)
+			}
 		}
 	}
 	// Picking another practice's staff is refused and changes nothing.

@@ -422,3 +422,27 @@ func TestSecurityHeaders(t *testing.T) {
 		t.Errorf("unknown static file: %d", p.status)
 	}
 }
+
+// Pages only load live.js, and so only open the event stream, when the
+// server has one.
+func TestLiveScriptOnlyWithStream(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser()
+	b.signIn(e.owner)
+	p := b.get("/settings/groups")
+	for _, s := range p.doc.All("script") {
+		if strings.Contains(s.Attr("src"), "live.js") {
+			t.Error("live.js loaded without a stream")
+		}
+	}
+	if p.doc.One(t, "body").Has("data-live-url") {
+		t.Error("data-live-url set without a stream")
+	}
+	if p := b.get("/signin"); p.status != http.StatusSeeOther {
+		t.Errorf("signed-in GET /signin: %d, want a redirect", p.status)
+	}
+	req, _ := http.NewRequest("HEAD", e.srv.URL+"/settings/groups", nil)
+	if p := b.do(req); p.status != http.StatusOK || p.body != "" {
+		t.Errorf("HEAD: %d %q", p.status, p.body)
+	}
+}

@@ -27,6 +27,7 @@ type settingsEntry struct {
 // embedded Page, and its routes in Routes.
 var settingsNav = []settingsEntry{
 	{Key: "groups", Label: "Groups", Path: "/settings/groups", Show: cohort.Actor.CanViewGroups},
+	{Key: "users", Label: "Users", Path: "/settings/users", Show: cohort.Actor.CanManageUsers},
 }
 
 // settingsNavFor returns the entries a may see, marking current.

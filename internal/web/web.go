@@ -77,6 +77,24 @@ func (h *Handler) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/settings/groups/{id}/edit", Handler: f(h.handleGroupUpdate)},
 		{Method: "POST", Pattern: "/settings/groups/{id}/archive", Handler: f(h.handleGroupArchive)},
 		{Method: "POST", Pattern: "/settings/groups/{id}/restore", Handler: f(h.handleGroupRestore)},
+
+		// Staff (issue 4): Settings → Users, CSV import/export, Directory.
+		{Method: "GET", Pattern: "/settings/users", Handler: f(h.handleUserList)},
+		{Method: "GET", Pattern: "/settings/users/new", Handler: f(h.handleUserNew)},
+		{Method: "POST", Pattern: "/settings/users/new", Handler: f(h.handleUserCreate)},
+		{Method: "GET", Pattern: "/settings/users/import", Handler: f(h.handleImportForm)},
+		{Method: "POST", Pattern: "/settings/users/import", MaxBodyBytes: maxCSVUpload, Handler: f(h.handleImport)},
+		{Method: "GET", Pattern: "/settings/users/export/users.csv", Handler: f(h.handleExportUsers)},
+		{Method: "GET", Pattern: "/settings/users/export/groups.csv", Handler: f(h.handleExportGroups)},
+		{Method: "GET", Pattern: "/settings/users/{id}", Handler: f(h.handleUserView)},
+		{Method: "GET", Pattern: "/settings/users/{id}/edit", Handler: f(h.handleUserEdit)},
+		{Method: "POST", Pattern: "/settings/users/{id}/edit", Handler: f(h.handleUserUpdate)},
+		{Method: "POST", Pattern: "/settings/users/{id}/archive", Handler: f(h.handleUserArchive)},
+		{Method: "POST", Pattern: "/settings/users/{id}/restore", Handler: f(h.handleUserRestore)},
+		{Method: "POST", Pattern: "/settings/users/{id}/groups", Handler: f(h.handleUserGroup)},
+		{Method: "GET", Pattern: "/settings/users/{id}/owner", Handler: f(h.handleOwnerConfirm)},
+		{Method: "POST", Pattern: "/settings/users/{id}/owner", Handler: f(h.handleOwnerTransfer)},
+		{Method: "GET", Pattern: "/directory", Handler: f(h.handleDirectory)},
 	}
 }
 

@@ -1,0 +1,437 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/cohorthq/cohort"
+)
+
+// Settings → Users: the staff list, a staff member's page with their
+// groups, Archive / Restore and the account-owner transfer. Managers
+// only; everyone else finds colleagues in the Directory.
+
+const usersPerPage = 50
+
+// requireUserManager answers 403 unless the actor manages staff.
+func (h *Handler) requireUserManager(w http.ResponseWriter, r *http.Request) bool {
+	if ctxActor(r.Context()).CanManageUsers() {
+		return true
+	}
+	h.forbidden(w, r, "Only the account owner, practitioner admins and practice managers can manage staff. You can find your colleagues in the Directory.")
+	return false
+}
+
+// userRow is one staff member in a list, with their active groups.
+type userRow struct {
+	*cohort.User
+	Groups []cohort.GroupRef
+	// MoreGroups counts groups not listed to keep the row short.
+	MoreGroups int
+}
+
+// listedGroups is how many group names a row shows before "and N more".
+const listedGroups = 5
+
+// withGroups pairs users with their active groups: one query for the
+// whole page, never one per person.
+func (h *Handler) withGroups(r *http.Request, users []*cohort.User) ([]userRow, error) {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.ID
+	}
+	groups, err := h.svc.Directory.GroupsOfUsers(r.Context(), ids, cohort.StatusActive)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]userRow, len(users))
+	for i, u := range users {
+		gs := groups[u.ID]
+		rows[i] = userRow{User: u, Groups: gs}
+		if len(gs) > listedGroups {
+			rows[i].Groups, rows[i].MoreGroups = gs[:listedGroups], len(gs)-listedGroups
+		}
+	}
+	return rows, nil
+}
+
+// activeGroups lists every active group, for filters and the add-to-group
+// choice.
+func (h *Handler) activeGroups(r *http.Request) ([]*cohort.Group, error) {
+	page, err := h.svc.Groups.FindGroups(r.Context(), cohort.GroupFilter{Status: cohort.StatusActive})
+	if err != nil {
+		return nil, err
+	}
+	return page.Groups, nil
+}
+
+// userListView is Settings → Users.
+type userListView struct {
+	Page
+	Query   string
+	Role    string
+	GroupID string
+	Status  string
+	Roles   []cohort.Role
+	Groups  []*cohort.Group
+	Users   []userRow
+	Matches int
+	PrevURL string
+	NextURL string
+	// Filtered says a search or filter is applied (for the empty message).
+	Filtered bool
+}
+
+// userFilter is the list's filter as read from the address.
+type userFilter struct {
+	q, role, group, status string
+}
+
+func (f userFilter) values() url.Values {
+	v := url.Values{}
+	for k, s := range map[string]string{"q": f.q, "role": f.role, "group": f.group, "status": f.status} {
+		if s != "" {
+			v.Set(k, s)
+		}
+	}
+	return v
+}
+
+func usersURL(f userFilter, after, before string) string {
+	v := f.values()
+	if after != "" {
+		v.Set("after", after)
+	}
+	if before != "" {
+		v.Set("before", before)
+	}
+	if len(v) == 0 {
+		return "/settings/users"
+	}
+	return "/settings/users?" + v.Encode()
+}
+
+// readUserFilter keeps only values the filter understands, so an odd
+// address shows the whole list instead of an error.
+func readUserFilter(q url.Values) userFilter {
+	f := userFilter{q: cleanText(q.Get("q"), maxQuery)}
+	if r := cohort.Role(q.Get("role")); r.Valid() {
+		f.role = string(r)
+	}
+	if g := q.Get("group"); validID(g) {
+		f.group = g
+	}
+	if s := cohort.Status(q.Get("status")); s.Valid() {
+		f.status = string(s)
+	}
+	return f
+}
+
+func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
+	if !h.requireUserManager(w, r) {
+		return
+	}
+	q := r.URL.Query()
+	f := readUserFilter(q)
+	v := userListView{
+		Page:    h.settingsPage(r, "users", "Users"),
+		Query:   f.q,
+		Role:    f.role,
+		GroupID: f.group,
+		Status:  f.status,
+		Roles:   cohort.Roles,
+	}
+	v.Flash = h.userListFlash(r)
+	v.Filtered = f.q != "" || f.role != "" || f.group != "" || f.status != ""
+	groups, err := h.activeGroups(r)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	v.Groups = groups
+	uf := cohort.UserFilter{
+		Status: cohort.Status(f.status),
+		Role:   cohort.Role(f.role),
+		Query:  f.q,
+		Limit:  usersPerPage,
+		After:  cleanCursor(q.Get("after")),
+		Before: cleanCursor(q.Get("before")),
+	}
+	if f.group != "" {
+		uf.GroupIDs = []string{f.group}
+	}
+	page, err := h.svc.Users.FindUsers(r.Context(), uf)
+	if err != nil {
+		if cohort.ErrorCode(err) == cohort.EINVALID {
+			http.Redirect(w, r, usersURL(f, "", ""), http.StatusSeeOther)
+			return
+		}
+		h.serviceError(w, r, err)
+		return
+	}
+	if v.Users, err = h.withGroups(r, page.Users); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	v.Matches = page.Total
+	if page.Prev != "" {
+		v.PrevURL = usersURL(f, "", page.Prev)
+	}
+	if page.Next != "" {
+		v.NextURL = usersURL(f, page.Next, "")
+	}
+	h.render(w, r, http.StatusOK, "users", v)
+}
+
+// userListFlash confirms an import; the counts are numbers read back from
+// the address, never text.
+func (h *Handler) userListFlash(r *http.Request) string {
+	q := r.URL.Query()
+	kind := q.Get("imported")
+	if kind != "users" && kind != "groups" {
+		return ""
+	}
+	n := func(k string) int {
+		i, err := strconv.Atoi(q.Get(k))
+		if err != nil || i < 0 {
+			return 0
+		}
+		return i
+	}
+	what := "Staff"
+	if kind == "groups" {
+		what = "Groups"
+	}
+	return fmt.Sprintf("%s imported: %d created, %d updated, %d unchanged.", what, n("created"), n("updated"), n("unchanged"))
+}
+
+// userView is a staff member's page.
+type userView struct {
+	Page
+	User   *cohort.User
+	Groups []*cohort.Group
+	// Addable are the active groups the user is not in.
+	Addable []*cohort.Group
+	// CanTransfer: the actor is the owner and may hand ownership over.
+	CanTransfer bool
+	Message     string
+}
+
+func (h *Handler) loadUser(w http.ResponseWriter, r *http.Request) (*cohort.User, bool) {
+	id := r.PathValue("id")
+	notFound := "There is no such staff member. They may be in another practice, or the link is wrong."
+	if !validID(id) {
+		h.notFound(w, r, notFound)
+		return nil, false
+	}
+	u, err := h.svc.Users.FindUserByID(r.Context(), id)
+	if err != nil {
+		if cohort.ErrorCode(err) == cohort.ENOTFOUND {
+			h.notFound(w, r, notFound)
+			return nil, false
+		}
+		h.serviceError(w, r, err)
+		return nil, false
+	}
+	return u, true
+}
+
+func userURL(u *cohort.User) string { return "/settings/users/" + url.PathEscape(u.ID) }
+
+// Confirmations on a user's page after a change; names come from the
+// store, never from the address.
+var userDone = map[string]string{
+	"created":  "%s added. Tell them their email and the initial password you set; they can change it after signing in.",
+	"saved":    "%s saved.",
+	"archived": "%s archived. They are signed out and cannot sign in; their group memberships are kept but not counted.",
+	"restored": "%s restored. They can sign in again and count in their groups.",
+	"owner":    "%s is now the account owner.",
+}
+
+func (h *Handler) userFlash(r *http.Request, u *cohort.User) string {
+	q := r.URL.Query()
+	done := q.Get("done")
+	if format, ok := userDone[done]; ok {
+		return fmt.Sprintf(format, u.Name())
+	}
+	if done != "added" && done != "removed" || !validID(q.Get("group")) {
+		return ""
+	}
+	g, err := h.svc.Groups.FindGroupByID(r.Context(), q.Get("group"))
+	if err != nil {
+		return ""
+	}
+	if done == "added" {
+		return fmt.Sprintf("%s added to %s.", u.Name(), g.Name)
+	}
+	return fmt.Sprintf("%s removed from %s.", u.Name(), g.Name)
+}
+
+func (h *Handler) handleUserView(w http.ResponseWriter, r *http.Request) {
+	if !h.requireUserManager(w, r) {
+		return
+	}
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	h.renderUser(w, r, http.StatusOK, u, "")
+}
+
+func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int, u *cohort.User, msg string) {
+	ctx := r.Context()
+	mine, err := h.svc.Users.FindUserGroups(ctx, u.ID, cohort.GroupFilter{})
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	all, err := h.activeGroups(r)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	in := map[string]bool{}
+	for _, g := range mine.Groups {
+		in[g.ID] = true
+	}
+	v := userView{
+		Page:        h.settingsPage(r, "users", u.Name()),
+		User:        u,
+		Groups:      mine.Groups,
+		CanTransfer: ctxActor(ctx).CanTransferOwnership() && !u.IsOwner && !u.Archived(),
+		Message:     msg,
+	}
+	for _, g := range all {
+		if !in[g.ID] {
+			v.Addable = append(v.Addable, g)
+		}
+	}
+	if msg == "" {
+		v.Flash = h.userFlash(r, u)
+	}
+	h.render(w, r, status, "user", v)
+}
+
+func (h *Handler) handleUserArchive(w http.ResponseWriter, r *http.Request) {
+	h.setUserStatus(w, r, true)
+}
+
+func (h *Handler) handleUserRestore(w http.ResponseWriter, r *http.Request) {
+	h.setUserStatus(w, r, false)
+}
+
+func (h *Handler) setUserStatus(w http.ResponseWriter, r *http.Request, archive bool) {
+	if !h.requireUserManager(w, r) {
+		return
+	}
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	var err error
+	done := "restored"
+	if archive {
+		done = "archived"
+		if u.IsOwner {
+			h.renderUser(w, r, http.StatusConflict, u, fmt.Sprintf("%s is the account owner, so they cannot be archived. Make another active staff member the account owner first (only the owner can do that, on that person's page).", u.Name()))
+			return
+		}
+		_, err = h.svc.Users.ArchiveUser(r.Context(), u.ID)
+	} else {
+		_, err = h.svc.Users.RestoreUser(r.Context(), u.ID)
+	}
+	switch cohort.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, userURL(u)+"?done="+done, http.StatusSeeOther)
+	case cohort.ECONFLICT, cohort.EINVALID:
+		h.renderUser(w, r, http.StatusConflict, u, cohort.ErrorMessage(err))
+	default:
+		h.serviceError(w, r, err)
+	}
+}
+
+// handleUserGroup adds the user to a group or removes them: a member
+// delta, which needs no version and commutes with other changes.
+func (h *Handler) handleUserGroup(w http.ResponseWriter, r *http.Request) {
+	if !h.requireUserManager(w, r) || !h.requireManager(w, r) {
+		return
+	}
+	u, ok := h.loadUser(w, r)
+	if !ok || !h.parseForm(w, r) {
+		return
+	}
+	gid := r.PostForm.Get("group")
+	op := r.PostForm.Get("op")
+	if !validID(gid) || op != "add" && op != "remove" {
+		h.renderUser(w, r, http.StatusUnprocessableEntity, u, "Choose a group first, then select Add to group.")
+		return
+	}
+	upd, done := cohort.GroupUpdate{Add: []string{u.ID}}, "added"
+	if op == "remove" {
+		upd, done = cohort.GroupUpdate{Remove: []string{u.ID}}, "removed"
+	}
+	_, _, err := h.svc.Groups.UpdateGroup(r.Context(), gid, upd)
+	switch cohort.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, userURL(u)+"?"+url.Values{"done": {done}, "group": {gid}}.Encode(), http.StatusSeeOther)
+	case cohort.ENOTFOUND:
+		h.renderUser(w, r, http.StatusNotFound, u, "That group does not exist any more. Choose another.")
+	case cohort.EARCHIVED:
+		h.renderUser(w, r, http.StatusConflict, u, "That group is archived, so its members cannot change. Restore it in Settings → Groups first.")
+	case cohort.EINVALID, cohort.ECONFLICT:
+		h.renderUser(w, r, http.StatusConflict, u, cohort.ErrorMessage(err))
+	default:
+		h.serviceError(w, r, err)
+	}
+}
+
+// ownerView asks the owner to confirm handing ownership over.
+type ownerView struct {
+	Page
+	User *cohort.User
+}
+
+// requireOwner answers 403 unless the actor is the account owner.
+func (h *Handler) requireOwner(w http.ResponseWriter, r *http.Request) bool {
+	if ctxActor(r.Context()).CanTransferOwnership() {
+		return true
+	}
+	h.forbidden(w, r, "Only the account owner can make someone else the account owner.")
+	return false
+}
+
+func (h *Handler) handleOwnerConfirm(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r) {
+		return
+	}
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	if u.IsOwner || u.Archived() {
+		http.Redirect(w, r, userURL(u), http.StatusSeeOther)
+		return
+	}
+	h.render(w, r, http.StatusOK, "user_owner", ownerView{Page: h.settingsPage(r, "users", "Make account owner"), User: u})
+}
+
+func (h *Handler) handleOwnerTransfer(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r) {
+		return
+	}
+	u, ok := h.loadUser(w, r)
+	if !ok {
+		return
+	}
+	err := h.svc.Users.TransferOwnership(r.Context(), u.ID)
+	switch cohort.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, userURL(u)+"?done=owner", http.StatusSeeOther)
+	case cohort.EINVALID, cohort.ECONFLICT:
+		h.renderUser(w, r, http.StatusConflict, u, cohort.ErrorMessage(err))
+	default:
+		h.serviceError(w, r, err)
+	}
+}

@@ -95,14 +95,14 @@ func newReceiver(t *testing.T, respond func(n int, r *received) int, wrap ...fun
 		if err := json.Unmarshal(body, &rec.Event); err != nil {
 			t.Errorf("receiver: body is not the event JSON: %v\n%s", err, body)
 		}
+		// Requests are numbered and recorded in the order they arrive.
 		rc.mu.Lock()
-		n := len(rc.got)
-		rc.got = append(rc.got, rec)
-		rc.mu.Unlock()
 		rec.Status = http.StatusNoContent
 		if rc.respond != nil {
-			rec.Status = rc.respond(n, rec)
+			rec.Status = rc.respond(len(rc.got), rec)
 		}
+		rc.got = append(rc.got, rec)
+		rc.mu.Unlock()
 		w.WriteHeader(rec.Status)
 	})
 	for _, w := range wrap {

@@ -46,6 +46,8 @@ func TestBearerTokens(t *testing.T) {
 	if page, _ := e.svc.Groups.FindGroups(e.sysCtx, cohort.GroupFilter{Name: "Sneaky"}); page.Total != 0 {
 		t.Fatal("a refused request created a group")
 	}
+	// Without any token a write is refused by SCIM too (no CSRF refusal).
+	e.doToken(t, "", "POST", "/Groups", map[string]any{"displayName": "Sneaky"}).scimError(t, http.StatusUnauthorized, "")
 	// "bearer" in any letter case is the Bearer scheme.
 	e.doToken(t, "", "GET", "/Users", nil, "Authorization", "bearer "+e.token).want(t, http.StatusOK)
 }

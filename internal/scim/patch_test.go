@@ -3,6 +3,7 @@ package scim_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -222,6 +223,9 @@ func TestBadPatches(t *testing.T) {
 	// A body that is not JSON by its type.
 	r := e.do(t, "PATCH", gp, `op=add`, "Content-Type", "application/x-www-form-urlencoded")
 	r.scimError(t, http.StatusUnsupportedMediaType, "")
+	// A body over 16 MB.
+	big := `{"displayName":"` + strings.Repeat("x", 40<<20) + `"}`
+	e.do(t, "POST", "/Groups", big).scimError(t, http.StatusRequestEntityTooLarge, "")
 	// Unknown group or user.
 	e.do(t, "PATCH", "/Groups/nope", patchOp(op("add", "members", refs(u.ID)))).scimError(t, http.StatusNotFound, "")
 	e.do(t, "PATCH", "/Users/nope", patchOp(op("replace", "active", false))).scimError(t, http.StatusNotFound, "")

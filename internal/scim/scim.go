@@ -69,9 +69,11 @@ func New(svc cohort.Services, logger *slog.Logger) *Handler {
 	return &Handler{svc: svc, log: logger}
 }
 
-// Routes lists every SCIM endpoint. They are Public for the server's
-// sign-in gate because SCIM authenticates its own bearer tokens (and
-// refuses browser sessions), so that every refusal is a SCIM error body.
+// Routes lists every SCIM endpoint. SCIM authenticates its own bearer
+// tokens and never uses cookies, so the routes are Public (the server's
+// sign-in gate must not answer for them) and Stateless (no session lookup;
+// no CSRF check, which protects cookie-authenticated requests only): every
+// refusal, including a POST without a token, is then a SCIM error body.
 func (h *Handler) Routes() []httpx.Route {
 	type ep struct {
 		method, pattern string
@@ -99,16 +101,19 @@ func (h *Handler) Routes() []httpx.Route {
 	}
 	var out []httpx.Route
 	for _, e := range eps {
-		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true}
+		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true}
 		if e.body {
-			rt.MaxBodyBytes = maxBodyBytes
+			// Far above SCIM's own limit, so that decodeBody (which
+			// never reads past maxBodyBytes) refuses an oversized body
+			// with a SCIM error rather than the server.
+			rt.MaxBodyBytes = 1 << 40
 		}
 		out = append(out, rt)
 	}
 	// Anything else under /scim/v2 (Bulk, /Me, .search, a typo) is a SCIM
 	// 404 rather than the server's generic page.
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: h.wrap(h.handleUnknown), Public: true})
+		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: h.wrap(h.handleUnknown), Public: true, Stateless: true})
 	}
 	return out
 }
@@ -189,13 +194,20 @@ func decodeBody(r *http.Request, v any) error {
 			return &scimError{status: http.StatusUnsupportedMediaType, detail: "Send the body as application/scim+json (or application/json)."}
 		}
 	}
-	body, err := io.ReadAll(r.Body)
+	tooBig := &scimError{status: http.StatusRequestEntityTooLarge, detail: "The request body is too large: send at most 16 MB (for example, fewer members per request)."}
+	if r.ContentLength > maxBodyBytes {
+		return tooBig
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return &scimError{status: http.StatusRequestEntityTooLarge, detail: "The request body is too large: send at most 16 MB."}
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooBig
 		}
 		return errSyntax("The request body could not be read: send it again.")
+	}
+	if len(body) > maxBodyBytes {
+		return tooBig
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
 		return errSyntax("The request body is empty: send a JSON object.")

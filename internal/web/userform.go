@@ -129,11 +129,8 @@ func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleUserEdit(w http.ResponseWriter, r *http.Request) {
-	if !h.requireUserManager(w, r) {
-		return
-	}
 	u, ok := h.loadUser(w, r)
-	if !ok {
+	if !ok || !h.requireUserManager(w, r) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "user_form", h.newUserForm(r, u))
@@ -144,11 +141,8 @@ func (h *Handler) handleUserEdit(w http.ResponseWriter, r *http.Request) {
 const staleUserMessage = "This staff member was changed by someone else while you were editing, so your changes were not saved. Here is the current version: make your changes again and select Save."
 
 func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) {
-	if !h.requireUserManager(w, r) || !h.parseForm(w, r) {
-		return
-	}
 	u, ok := h.loadUser(w, r)
-	if !ok {
+	if !ok || !h.requireUserManager(w, r) || !h.parseForm(w, r) {
 		return
 	}
 	form := r.PostForm

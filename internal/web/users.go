@@ -270,11 +270,8 @@ func (h *Handler) userFlash(r *http.Request, u *cohort.User) string {
 }
 
 func (h *Handler) handleUserView(w http.ResponseWriter, r *http.Request) {
-	if !h.requireUserManager(w, r) {
-		return
-	}
 	u, ok := h.loadUser(w, r)
-	if !ok {
+	if !ok || !h.requireUserManager(w, r) {
 		return
 	}
 	h.renderUser(w, r, http.StatusOK, u, "")
@@ -323,11 +320,8 @@ func (h *Handler) handleUserRestore(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) setUserStatus(w http.ResponseWriter, r *http.Request, archive bool) {
-	if !h.requireUserManager(w, r) {
-		return
-	}
 	u, ok := h.loadUser(w, r)
-	if !ok {
+	if !ok || !h.requireUserManager(w, r) {
 		return
 	}
 	var err error
@@ -355,11 +349,8 @@ func (h *Handler) setUserStatus(w http.ResponseWriter, r *http.Request, archive 
 // handleUserGroup adds the user to a group or removes them: a member
 // delta, which needs no version and commutes with other changes.
 func (h *Handler) handleUserGroup(w http.ResponseWriter, r *http.Request) {
-	if !h.requireUserManager(w, r) || !h.requireManager(w, r) {
-		return
-	}
 	u, ok := h.loadUser(w, r)
-	if !ok || !h.parseForm(w, r) {
+	if !ok || !h.requireUserManager(w, r) || !h.requireManager(w, r) || !h.parseForm(w, r) {
 		return
 	}
 	gid := r.PostForm.Get("group")
@@ -403,11 +394,8 @@ func (h *Handler) requireOwner(w http.ResponseWriter, r *http.Request) bool {
 }
 
 func (h *Handler) handleOwnerConfirm(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r) {
-		return
-	}
 	u, ok := h.loadUser(w, r)
-	if !ok {
+	if !ok || !h.requireOwner(w, r) {
 		return
 	}
 	if u.IsOwner || u.Archived() {
@@ -418,11 +406,8 @@ func (h *Handler) handleOwnerConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) handleOwnerTransfer(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r) {
-		return
-	}
 	u, ok := h.loadUser(w, r)
-	if !ok {
+	if !ok || !h.requireOwner(w, r) {
 		return
 	}
 	err := h.svc.Users.TransferOwnership(r.Context(), u.ID)

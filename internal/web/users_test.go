@@ -79,7 +79,9 @@ func staffRoutes() []staffRoute {
 // acceptance 4).
 func TestStaffRoutePermissions(t *testing.T) {
 	who := map[string]func(cohort.Role, bool) bool{
-		"manager":  func(r cohort.Role, owner bool) bool { return owner || r == cohort.RolePractitionerAdmin || r == cohort.RolePracticeManager },
+		"manager": func(r cohort.Role, owner bool) bool {
+			return owner || r == cohort.RolePractitionerAdmin || r == cohort.RolePracticeManager
+		},
 		"owner":    func(_ cohort.Role, owner bool) bool { return owner },
 		"everyone": func(cohort.Role, bool) bool { return true },
 	}
@@ -408,5 +410,50 @@ func TestImportPageShowsEveryBadRowAndChangesNothing(t *testing.T) {
 	}
 	if p := b.post("/settings/users/import", url.Values{"kind": {"users"}}); p.status != http.StatusBadRequest && p.status != http.StatusUnprocessableEntity {
 		t.Errorf("a form without a file: %d", p.status)
+	}
+}
+
+// Another practice's staff member, or an unknown ID, is 404 on every
+// Users route, for a manager and for a receptionist alike: existence
+// never leaks.
+func TestForeignUserIsNotFound(t *testing.T) {
+	e := newEnv(t)
+	ws2, _, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{Name: "Hillside", Slug: "hillside",
+		Owner: cohort.UserCreate{Email: "owner@hillside.test", GivenName: "Hal", FamilyName: "Hill", Password: testPassword}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := e.svc.Users.CreateUser(cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws2.ID, "test")),
+		cohort.UserCreate{Email: "x@hillside.test", GivenName: "X", FamilyName: "Y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := e.createGroup("Mine")
+	owner, rec := e.browser(), e.browser()
+	owner.signIn(e.owner)
+	rec.signIn(e.byRole[cohort.RoleReceptionist])
+	for _, id := range []string{theirs.ID, "no-such-user"} {
+		for _, rt := range staffRoutes() {
+			if !strings.Contains(rt.path, "{user}") && !strings.Contains(rt.path, "{archived}") {
+				continue
+			}
+			path := strings.NewReplacer("{user}", id, "{archived}", id).Replace(rt.path)
+			for _, b := range []*browser{owner, rec} {
+				var p *page
+				if rt.method == "GET" {
+					p = b.get(path)
+				} else {
+					b.get("/directory")
+					p = b.post(path, url.Values{"op": {"add"}, "group": {mine.ID}, "version": {"1"}, "given_name": {"A"},
+						"family_name": {"B"}, "email": {"a@b.test"}})
+				}
+				if p.status != http.StatusNotFound {
+					t.Errorf("%s %s: %d, want 404", rt.method, path, p.status)
+				}
+			}
+		}
+	}
+	if u, _ := e.svc.Users.FindUserByID(cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws2.ID, "test")), theirs.ID); u.Archived() || u.IsOwner || u.GivenName != "X" {
+		t.Errorf("another practice's staff member changed: %+v", u)
 	}
 }

@@ -67,8 +67,8 @@ type command struct {
 }
 
 // commands lists every command in the order usage shows them. A new
-// command (for example CSV `import`/`export`) is one more entry here and
-// a file of its own beside this one.
+// command is one more entry here and a file of its own beside this one
+// (csv.go holds import and export).
 func commands() []command {
 	return []command{
 		{"serve", "run the web UI, REST API and SCIM server (--demo seeds the Demo Practice)", cmdServe},
@@ -79,6 +79,8 @@ func commands() []command {
 		{"export", "export staff or groups as CSV", cmdExport},
 		{"apikey", "create, list or revoke API keys", cmdAPIKey},
 		{"webhook", "create, list or delete webhooks", cmdWebhook},
+		{"import", "import staff or groups from CSV (all rows or none)", cmdImport},
+		{"export", "export staff or groups as CSV", cmdExport},
 		{"backup", "write a consistent copy of the database to a file", cmdBackup},
 		{"version", "print the version", cmdVersion},
 	}

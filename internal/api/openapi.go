@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -88,7 +89,21 @@ type docsCode struct{ Code, Status, Title string }
 
 type docsSchema struct{ Name, JSON string }
 
-var docsTemplate = template.Must(template.New("docs").Parse(`<!doctype html>
+// inlineCode renders `text` spans of OpenAPI descriptions as <code>,
+// escaping everything.
+func inlineCode(s string) template.HTML {
+	var b strings.Builder
+	for i, part := range strings.Split(s, "`") {
+		if i%2 == 1 {
+			b.WriteString("<code>" + template.HTMLEscapeString(part) + "</code>")
+		} else {
+			b.WriteString(template.HTMLEscapeString(part))
+		}
+	}
+	return template.HTML(b.String())
+}
+
+var docsTemplate = template.Must(template.New("docs").Funcs(template.FuncMap{"code": inlineCode}).Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -97,24 +112,25 @@ var docsTemplate = template.Must(template.New("docs").Parse(`<!doctype html>
 <link rel="stylesheet" href="/static/app.css">
 </head>
 <body>
+<header class="site-header"><a class="brand" href="/">Cohort</a></header>
 <main id="main" class="page api-docs">
 <h1>{{.Title}}</h1>
-<p>{{.Description}}</p>
+<p>{{code .Description}}</p>
 <p>The machine-readable description is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a> (OpenAPI 3.1).</p>
 <nav aria-label="Routes"><h2>Routes</h2><ul>
 {{range .Ops}}<li><a href="#{{.ID}}"><code>{{.Method}} {{.Path}}</code></a> — {{.Summary}}</li>
 {{end}}</ul></nav>
 {{range .Ops}}<section id="{{.ID}}">
 <h2><code>{{.Method}} {{.Path}}</code></h2>
-<p><strong>{{.Summary}}.</strong> {{.Description}}</p>
+<p><strong>{{.Summary}}.</strong> {{code .Description}}</p>
 {{if .Params}}<h3>Parameters</h3>
 <table><thead><tr><th scope="col">Name</th><th scope="col">In</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead><tbody>
-{{range .Params}}<tr><td><code>{{.Name}}</code></td><td>{{.In}}</td><td>{{if .Required}}yes{{else}}no{{end}}</td><td>{{.Description}}</td></tr>
+{{range .Params}}<tr><td><code>{{.Name}}</code></td><td>{{.In}}</td><td>{{if .Required}}yes{{else}}no{{end}}</td><td>{{code .Description}}</td></tr>
 {{end}}</tbody></table>{{end}}
 {{if .Body}}<h3>Request body</h3><p>JSON: <a href="#schema-{{.Body}}">{{.Body}}</a>{{if not .BodyRequired}} (optional){{end}}.</p>{{end}}
 <h3>Responses</h3>
 <table><thead><tr><th scope="col">Status</th><th scope="col">Meaning</th></tr></thead><tbody>
-{{range .Responses}}<tr><td>{{.Status}}</td><td>{{.Description}}</td></tr>
+{{range .Responses}}<tr><td>{{.Status}}</td><td>{{code .Description}}</td></tr>
 {{end}}</tbody></table>
 </section>
 {{end}}
@@ -182,7 +198,7 @@ func mustRenderDocs() []byte {
 	})
 	var codes []docsCode
 	for code, k := range problemKinds {
-		codes = append(codes, docsCode{code, http.StatusText(k.status), k.title})
+		codes = append(codes, docsCode{code, strconv.Itoa(k.status) + " " + http.StatusText(k.status), k.title})
 	}
 	sort.Slice(codes, func(i, j int) bool { return codes[i].Code < codes[j].Code })
 	var schemas []docsSchema

@@ -138,15 +138,23 @@ func (l *Live) subscribe(workspaceID string) (*liveClient, int64, error) {
 		return nil, 0, errLiveClosed
 	}
 	if !l.started {
-		// Start where the outbox is now: earlier events are history,
-		// read per client only when it asks with Last-Event-ID.
+		// Subscribe before reading the position, so a commit in between
+		// still wakes the watcher. Start where the outbox is now: earlier
+		// events are history, read per client only when it asks with
+		// Last-Event-ID.
+		wctx, stop := context.WithCancel(l.ctx)
+		var wake <-chan struct{}
+		if l.wake != nil {
+			wake = l.wake(wctx)
+		}
 		seq, err := l.svc.Events.LastEventSeq(l.ctx)
 		if err != nil {
+			stop()
 			return nil, 0, err
 		}
 		l.seq, l.started = seq, true
 		l.wg.Add(1)
-		go l.watch()
+		go l.watch(wake, stop)
 	}
 	c := &liveClient{ch: make(chan liveMessage, l.opts.ClientBuffer), gone: make(chan struct{})}
 	set := l.clients[workspaceID]
@@ -172,12 +180,9 @@ func (l *Live) unsubscribe(workspaceID string, c *liveClient) {
 }
 
 // watch reads new events after every wake-up (or poll) until Close.
-func (l *Live) watch() {
+func (l *Live) watch(wake <-chan struct{}, unsubscribe context.CancelFunc) {
 	defer l.wg.Done()
-	var wake <-chan struct{}
-	if l.wake != nil {
-		wake = l.wake(l.ctx)
-	}
+	defer unsubscribe()
 	poll := time.NewTicker(l.opts.PollInterval)
 	defer poll.Stop()
 	failing := false

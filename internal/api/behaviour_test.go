@@ -52,7 +52,8 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for i := 0; ; i++ {
+		// Bounded, so the walk ends however the two interleave.
+		for i := range 60 {
 			select {
 			case <-stop:
 				return
@@ -83,6 +84,39 @@ func TestPaginationUnderConcurrentInserts(t *testing.T) {
 	for id := range before {
 		if !seen[id] {
 			t.Errorf("group %s existed before the walk but was missed", id)
+		}
+	}
+
+	// Deterministic interleaving: between every two pages, insert one
+	// group that sorts before the walk's position and one after it. The
+	// walk must see every earlier row once and every row inserted ahead.
+	var ahead []string
+	seen = map[string]bool{}
+	path := "/api/v1/groups?limit=9&q=team"
+	for next, n := &path, 0; next != nil; n++ {
+		var page listOut[groupOut]
+		e.must(t, 200, req{method: "GET", path: *next, token: token}).json(t, &page)
+		for _, g := range page.Data {
+			if seen[g.ID] {
+				t.Errorf("interleaved walk: %s twice", g.Name)
+			}
+			seen[g.ID] = true
+		}
+		next = page.Links.Next
+		if next == nil || n > 100 {
+			break
+		}
+		e.group(t, e.sysCtx, fmt.Sprintf("0 team behind %03d", n))
+		ahead = append(ahead, e.group(t, e.sysCtx, fmt.Sprintf("Zz team ahead %03d", n)).ID)
+	}
+	for id := range before {
+		if !seen[id] {
+			t.Errorf("interleaved walk missed %s", id)
+		}
+	}
+	for _, id := range ahead {
+		if !seen[id] {
+			t.Errorf("interleaved walk missed a group inserted ahead of it")
 		}
 	}
 

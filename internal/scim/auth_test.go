@@ -115,3 +115,42 @@ func TestAuditActorIsKeyName(t *testing.T) {
 		t.Fatalf("audit entries %+v", page.Entries)
 	}
 }
+
+// Input that no database column can hold (NUL, invalid UTF-8) is refused
+// at the edge with a SCIM 400/404 on both engines, never a 500.
+func TestUnstorableInput(t *testing.T) {
+	e := newEnv(t)
+	u := e.user(t, e.sysCtx, "nul@example.com", "Nul", "Test")
+	g := e.group(t, e.sysCtx, "Nul group", u.ID)
+	for _, c := range []struct {
+		method, path string
+		body         any
+		status       int
+		scimType     string
+	}{
+		{"GET", "/Users?filter=" + url.QueryEscape(`userName eq "\u0000"`), nil, 400, "invalidFilter"},
+		{"GET", "/Users?filter=" + url.QueryEscape(`externalId eq "a`) + "%00" + url.QueryEscape(`b"`), nil, 400, "invalidFilter"},
+		{"GET", "/Users?filter=userName%20eq%20%22%FF%22", nil, 400, "invalidFilter"},
+		{"GET", "/Groups?filter=" + url.QueryEscape(`members[value eq "\u0000"]`), nil, 400, "invalidFilter"},
+		{"GET", "/Users/%00", nil, 404, ""},
+		{"GET", "/Groups/%FF", nil, 404, ""},
+		{"DELETE", "/Groups/a%00b", nil, 404, ""},
+		{"POST", "/Users", `{"userName":"a\u0000b@example.com","name":{"givenName":"A","familyName":"B"}}`, 400, "invalidValue"},
+		{"POST", "/Users", `{"userName":"ab@example.com","name":{"givenName":"A","familyName":"B"},"externalId":"x\u0000"}`, 400, "invalidValue"},
+		{"POST", "/Groups", `{"displayName":"x\u0000"}`, 400, "invalidValue"},
+		{"POST", "/Groups", `{"displayName":"x","externalId":"x\u0000"}`, 400, "invalidValue"},
+		{"POST", "/Groups", `{"displayName":"y","members":[{"value":"\u0000"}]}`, 400, "invalidValue"},
+		{"PATCH", "/Groups/" + g.ID, `{"Operations":[{"op":"add","path":"members","value":[{"value":"u\u0000"}]}]}`, 400, "invalidValue"},
+		{"PATCH", "/Groups/" + g.ID, `{"Operations":[{"op":"remove","path":"members[value eq \"\\u0000\"]"}]}`, 400, "invalidPath"},
+		{"PATCH", "/Groups/" + g.ID, `{"Operations":[{"op":"replace","path":"externalId","value":"\u0000"}]}`, 400, "invalidValue"},
+		{"PATCH", "/Users/" + u.ID, `{"Operations":[{"op":"replace","path":"externalId","value":"a\u0001"}]}`, 400, "invalidValue"},
+		{"PATCH", "/Users/" + u.ID, `{"Operations":[{"op":"replace","path":"name.givenName","value":"a\u0000"}]}`, 400, "invalidValue"},
+	} {
+		r := e.do(t, c.method, c.path, c.body)
+		if r.status != c.status {
+			t.Errorf("%s %s: status %d, want %d; %s", c.method, c.path, r.status, c.status, r.body)
+			continue
+		}
+		r.scimError(t, c.status, c.scimType)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
 )
@@ -536,14 +537,23 @@ func memberIDs(e filter.Expression) ([]string, error) {
 
 // unquote decodes the JSON escapes the parser leaves in a string value.
 func unquote(s string) (string, error) {
-	if !strings.Contains(s, `\`) {
-		return s, nil
+	out := s
+	if strings.Contains(s, `\`) {
+		if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
+			return "", errFilter("A quoted value in the filter has a bad escape sequence: use JSON escapes such as \\\" and \\\\.")
+		}
 	}
-	var out string
-	if err := json.Unmarshal([]byte(`"`+s+`"`), &out); err != nil {
-		return "", errFilter("A quoted value in the filter has a bad escape sequence: use JSON escapes such as \\\" and \\\\.")
+	if !storable(out) {
+		return "", errFilter("A quoted value in the filter contains a NUL character or invalid UTF-8, which no attribute can hold: remove it.")
 	}
 	return out, nil
+}
+
+// storable reports whether s can be stored and compared by both database
+// engines (PostgreSQL text holds neither NUL nor invalid UTF-8), so such
+// input is refused at the edge instead of failing in the database.
+func storable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsRune(s, 0)
 }
 
 // rewriteSubAttrValuePaths accepts the form identity providers send,

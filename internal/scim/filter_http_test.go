@@ -130,6 +130,8 @@ func TestGroupFilters(t *testing.T) {
 		{`not (members pr)`, []string{ad}},
 		{`displayName sw "p" and members[value eq "` + f.jane.ID + `"]`, []string{ph}},
 		{`displayName eq "Admin team" or members[value eq "` + f.ann.ID + `"]`, []string{ad, ps}},
+		{`id eq "` + ps + `" and members eq "` + f.ann.ID + `"`, []string{ps}},
+		{`id eq "` + ph + `" and members eq "` + f.ann.ID + `"`, nil},
 		{`meta.lastModified ge "2000-01-01T00:00:00Z"`, []string{ph, ps, ad}},
 		{`meta.created lt "2000-01-01T00:00:00Z"`, nil},
 	}

@@ -237,6 +237,9 @@ func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) error 
 // findGroup returns an active group; archived groups answer 404 because
 // SCIM DELETE archived them.
 func (h *Handler) findGroup(ctx context.Context, id string) (*cohort.Group, error) {
+	if !storable(id) {
+		return nil, errNotFound("There is no group with that id in this workspace.")
+	}
 	g, err := h.svc.Groups.FindGroupByID(ctx, id)
 	if code := cohort.ErrorCode(err); code == cohort.ENOTFOUND || code == cohort.EINVALID || err == nil && g.Archived() {
 		return nil, errNotFound("There is no group " + id + " in this workspace.")
@@ -300,6 +303,9 @@ func memberIDsOf(refs []memberRef) ([]string, error) {
 		if !ok || strings.TrimSpace(id) == "" {
 			return nil, errValue("Each member needs a \"value\": the SCIM id of a User.")
 		}
+		if !storable(id) {
+			return nil, errValue("A member value contains a NUL character or invalid UTF-8: send the SCIM id of a User.")
+		}
 		ids = append(ids, strings.TrimSpace(id))
 	}
 	if len(ids) > cohort.MaxMemberChange {
@@ -362,7 +368,9 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) erro
 	}
 	ext := ""
 	if in.ExternalID != nil {
-		ext = strings.TrimSpace(*in.ExternalID)
+		if ext, err = validateExternalID(*in.ExternalID); err != nil {
+			return err
+		}
 	}
 	// A group archived by a SCIM DELETE comes back when the provider
 	// creates it again with the same displayName and externalId.
@@ -442,7 +450,9 @@ func (h *Handler) handleGroupReplace(w http.ResponseWriter, r *http.Request) err
 	}
 	ext := ""
 	if in.ExternalID != nil {
-		ext = strings.TrimSpace(*in.ExternalID)
+		if ext, err = validateExternalID(*in.ExternalID); err != nil {
+			return err
+		}
 	}
 	if ext != g.ExternalID {
 		upd.ExternalID = &ext

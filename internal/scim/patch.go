@@ -258,7 +258,11 @@ func applyGroupString(d *groupDraft, attr, op string, value json.RawMessage) err
 		d.name, d.nameSet = n, true
 		return nil
 	}
-	d.externalID, d.extSet = strings.TrimSpace(s), true
+	ext, err := validateExternalID(s)
+	if err != nil {
+		return err
+	}
+	d.externalID, d.extSet = ext, true
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"unicode"
 
 	"github.com/cohorthq/cohort"
 	filter "github.com/scim2/filter-parser/v2"
@@ -287,6 +288,9 @@ func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (h *Handler) findUser(ctx context.Context, id string) (*cohort.User, error) {
+	if !storable(id) {
+		return nil, errNotFound("There is no user with that id in this workspace.")
+	}
 	u, err := h.svc.Users.FindUserByID(ctx, id)
 	if cohort.ErrorCode(err) == cohort.ENOTFOUND || cohort.ErrorCode(err) == cohort.EINVALID {
 		return nil, errNotFound("There is no user " + id + " in this workspace.")
@@ -425,6 +429,16 @@ func (in *userInput) apply(d *userDraft, existing bool) error {
 	return validateDraft(d)
 }
 
+// validateExternalID trims an externalId and refuses characters that
+// cannot be stored or shown.
+func validateExternalID(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if !storable(s) || strings.ContainsFunc(s, unicode.IsControl) {
+		return s, errValue("externalId contains control characters or invalid UTF-8: remove them.")
+	}
+	return s, nil
+}
+
 // validateDraft checks a draft and says which SCIM attribute is wrong.
 func validateDraft(d *userDraft) error {
 	var err error
@@ -436,6 +450,9 @@ func validateDraft(d *userDraft) error {
 	}
 	if d.family, err = cohort.ValidatePersonName("family_name", "family name", d.family); err != nil {
 		return errValue("name.familyName: " + cohort.ErrorMessage(err) + " Send name.familyName, or a displayName of two words.")
+	}
+	if d.externalID, err = validateExternalID(d.externalID); err != nil {
+		return err
 	}
 	if d.role == "" {
 		d.role = cohort.RolePractitioner
@@ -499,8 +516,8 @@ func (h *Handler) handleUserReplace(w http.ResponseWriter, r *http.Request) erro
 // (de)activation are separate service calls, so everything that can be
 // refused is checked first: invalid values, a taken userName and
 // deactivating the account owner change nothing. A restore runs before
-// the field update (an archived user's fields are read-only) and an
-// archive after it.
+// the field update and an archive after it, so that field changes are
+// always written to an active user.
 func (h *Handler) commitUser(ctx context.Context, cur *cohort.User, d userDraft, guarded bool) (*cohort.User, error) {
 	var upd cohort.UserUpdate
 	if d.email != cur.Email {

@@ -40,8 +40,13 @@ type RelayOptions struct {
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
 	// RetryFor is how long after the event a failing delivery is retried
-	// before it is marked failed and its webhook paused (default 24 h).
+	// before it is marked failed (default 24 h).
 	RetryFor time.Duration
+	// PauseAfterFailures pauses a webhook when a delivery is given up and
+	// the endpoint has failed at least this many attempts in a row
+	// (default 10), so a dead endpoint stops collecting attempts while a
+	// single failed resend of an old delivery does not pause a healthy one.
+	PauseAfterFailures int
 	// DrainTimeout is how long Run waits for deliveries in flight when its
 	// context ends (default Timeout + 5 s); then they are cancelled and
 	// left to their lease, to be retried.
@@ -75,6 +80,9 @@ func (o RelayOptions) withDefaults() RelayOptions {
 	}
 	if o.FanOutBatch <= 0 {
 		o.FanOutBatch = 500
+	}
+	if o.PauseAfterFailures <= 0 {
+		o.PauseAfterFailures = 10
 	}
 	return o
 }
@@ -269,9 +277,11 @@ func (r *Relay) deliver(ctx context.Context, job *cohort.DeliveryJob) {
 			a.PauseWebhook = true
 			a.PauseReason = fmt.Sprintf("Paused on %s: %s", at.UTC().Format("2 Jan 2006 15:04 MST"), a.Error)
 		case giveUp:
-			a.PauseWebhook = true
-			a.PauseReason = fmt.Sprintf("Paused on %s after deliveries failed for %s (last error: %s). Fix the endpoint, then resume the webhook to send the waiting events.",
-				at.UTC().Format("2 Jan 2006 15:04 MST"), formatSpan(r.opts.RetryFor), a.Error)
+			if hook.FailureCount+1 >= r.opts.PauseAfterFailures {
+				a.PauseWebhook = true
+				a.PauseReason = fmt.Sprintf("Paused on %s: the endpoint failed %d attempts in a row and a delivery was given up after %s of retries (last error: %s). Fix the endpoint, then resume the webhook to send the events waiting for it; resend the failed delivery from the log.",
+					at.UTC().Format("2 Jan 2006 15:04 MST"), hook.FailureCount+1, formatSpan(r.opts.RetryFor), a.Error)
+			}
 		default:
 			next := at.Add(r.opts.Backoff(d.Attempts + 1))
 			a.NextAttempt = &next
@@ -280,7 +290,7 @@ func (r *Relay) deliver(ctx context.Context, job *cohort.DeliveryJob) {
 		if a.NextAttempt != nil {
 			log.Warn("webhook delivery failed", "status", code, "error", a.Error, "retry_in", a.NextAttempt.Sub(at), "paused", a.PauseWebhook)
 		} else {
-			log.Warn("webhook delivery failed; giving up and pausing the webhook", "status", code, "error", a.Error)
+			log.Warn("webhook delivery failed; giving up", "status", code, "error", a.Error, "paused", a.PauseWebhook)
 		}
 	} else {
 		log.Info("webhook delivered", "status", code, "duration", time.Since(at))

@@ -142,6 +142,7 @@ func TestRelayGivesUpAndPauses(t *testing.T) {
 	hook := createWebhook(t, ctx, svc, rc.URL, cohort.ActionGroupCreated)
 	opts := fastRelay()
 	opts.MinBackoff, opts.MaxBackoff, opts.RetryFor = 20*time.Millisecond, 40*time.Millisecond, 200*time.Millisecond
+	opts.PauseAfterFailures = 3
 	stop := startRelay(t, db, nil, opts)
 
 	createGroup(t, ctx, svc, "Contractors")
@@ -164,6 +165,46 @@ func TestRelayGivesUpAndPauses(t *testing.T) {
 	if d.LastCode != 500 || d.Attempts != len(rc.requests()) {
 		t.Errorf("delivery = %+v, want last code 500 and %d attempts", d, len(rc.requests()))
 	}
+}
+
+// TestRelayGivesUpWithoutPausingAHealthyEndpoint: a delivery already
+// older than the retry window (a resend from the log, or events that
+// waited behind a long outage) that fails once is marked failed, but one
+// failure does not pause the webhook, and the next event goes through.
+func TestRelayGivesUpWithoutPausingAHealthyEndpoint(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctx, _ := workspace(t, svc, "oldone")
+	rc := newReceiver(t, func(n int, _ *received) int {
+		if n == 0 {
+			return 502
+		}
+		return 204
+	})
+	hook := createWebhook(t, ctx, svc, rc.URL, cohort.ActionGroupCreated)
+	opts := fastRelay()
+	opts.RetryFor = 50 * time.Millisecond
+
+	// Fan the event out, then let it age past the window before sending.
+	createGroup(t, ctx, svc, "Contractors")
+	if _, err := svc.Deliveries.FanOutEvents(ctx, 100); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * opts.RetryFor)
+	startRelay(t, db, nil, opts)
+	waitFor(t, "the old delivery to be given up", func() bool {
+		ds := deliveriesOf(t, ctx, svc, hook.ID)
+		return len(ds) == 1 && ds[0].Status == "failed"
+	})
+	h, err := svc.Webhooks.FindWebhookByID(ctx, hook.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.PausedAt != nil {
+		t.Fatalf("one failure paused the webhook: %q", h.PausedReason)
+	}
+	createGroup(t, ctx, svc, "Admin team")
+	waitFor(t, "the next event", func() bool { return len(rc.delivered()) == 1 })
 }
 
 // TestRelayDeliversAfterRestart: a change committed while no relay runs,

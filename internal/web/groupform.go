@@ -66,7 +66,7 @@ func readGroupInput(form url.Values) groupInput {
 	if in.after != "" || in.before != "" {
 		in.op = "page"
 	}
-	if in.op != "search" && in.op != "page" {
+	if in.op != "search" && in.op != "page" && in.op != "add_all" {
 		in.op = "save"
 	}
 	return in
@@ -222,6 +222,9 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) {
 	v.echo(in)
 	choice, _ := h.normalize(r.Context(), "", in.choice)
 	if in.op != "save" {
+		if in.op == "add_all" && !h.addAllMatching(w, r, "", in.q, &choice) {
+			return
+		}
 		if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
 			h.render(w, r, http.StatusOK, "group_form", v)
 		}
@@ -291,6 +294,9 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.op != "save" {
+		if in.op == "add_all" && !h.addAllMatching(w, r, g.ID, in.q, &choice) {
+			return
+		}
 		if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
 			h.render(w, r, http.StatusOK, "group_form", v)
 		}

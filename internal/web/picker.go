@@ -149,6 +149,22 @@ type pickerView struct {
 	KeepRemove []string
 }
 
+// AddAll is how many staff "Add all" would add: every active staff
+// member matching the search who is not in the group, when there are at
+// most maxAddAll of them; 0 hides the button.
+func (p pickerView) AddAll() int {
+	if p.OthersTotal > maxAddAll {
+		return 0
+	}
+	return p.OthersTotal
+}
+
+// TooManyToAddAll says the list is too long for "Add all".
+func (p pickerView) TooManyToAddAll() bool { return p.OthersTotal > maxAddAll }
+
+// AddAllMax is the most staff "Add all" adds at once, for the hint.
+func (p pickerView) AddAllMax() int { return maxAddAll }
+
 // MoreMembers is how many matching members are not listed.
 func (p pickerView) MoreMembers() int { return p.MembersTotal - len(p.Members) }
 
@@ -235,4 +251,31 @@ func (h *Handler) handlePicker(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(buf.Bytes())
+}
+
+// maxAddAll bounds "Add all": one click adds at most this many staff, so
+// a form never carries tens of thousands of IDs; a longer list is
+// narrowed by searching first.
+const maxAddAll = 1000
+
+// addAllMatching chooses every active staff member who matches q and is
+// not yet in the group ("" for a new group): the picker's "Add all". The
+// choice is only made, not saved: Save saves it with the rest of the
+// form. On failure it answers and returns false.
+func (h *Handler) addAllMatching(w http.ResponseWriter, r *http.Request, groupID, q string, c *memberChoice) bool {
+	page, err := h.svc.Users.FindUsers(r.Context(), cohort.UserFilter{Status: cohort.StatusActive, Query: q,
+		ExcludeGroupID: groupID, Limit: maxAddAll})
+	if err != nil {
+		h.serviceError(w, r, err)
+		return false
+	}
+	if page.Total > maxAddAll {
+		// The button is not offered then; a hand-made request adds no one.
+		return true
+	}
+	for _, u := range page.Users {
+		delete(c.remove, u.ID)
+		c.add[u.ID] = true
+	}
+	return true
 }

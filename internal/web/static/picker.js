@@ -103,4 +103,33 @@
     if (b.name === 'picker_before') extra.before = b.value;
     load(extra);
   });
+
+  // Keyboard: Down in the search box moves to the first person, Up and
+  // Down move between people (Space ticks), Escape returns to the search.
+  function boxes() {
+    return Array.prototype.slice.call(results.querySelectorAll('input[type="checkbox"][name="member"]'));
+  }
+  search.addEventListener('keydown', function (e) {
+    if (e.key !== 'ArrowDown') return;
+    var b = boxes();
+    if (!b.length) return;
+    e.preventDefault();
+    b[0].focus();
+  });
+  results.addEventListener('keydown', function (e) {
+    var t = e.target;
+    if (!(t instanceof HTMLInputElement) || t.name !== 'member') return;
+    var b = boxes();
+    var i = b.indexOf(t);
+    if (e.key === 'ArrowDown' && i < b.length - 1) {
+      e.preventDefault();
+      b[i + 1].focus();
+    } else if (e.key === 'ArrowUp') {
+      e.preventDefault();
+      (i > 0 ? b[i - 1] : search).focus();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      search.focus();
+    }
+  });
 })();

@@ -318,11 +318,13 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	c, start, err := l.subscribe(actor.WorkspaceID)
 	if err != nil {
+		msg := cohort.ErrorMessage(errLiveClosed)
 		if !errors.Is(err, errLiveClosed) {
 			l.log.Error("live updates cannot start", "error", err, "request_id", httpx.RequestID(r.Context()))
+			msg = "Live updates are unavailable right now; the page works without them and will try again."
 		}
 		w.Header().Set("Retry-After", "2")
-		http.Error(w, cohort.ErrorMessage(errLiveClosed), http.StatusServiceUnavailable)
+		http.Error(w, msg, http.StatusServiceUnavailable)
 		return
 	}
 	defer l.unsubscribe(actor.WorkspaceID, c)

@@ -22,6 +22,9 @@ const AllowPrivateEnv = "COHORT_WEBHOOK_ALLOW_PRIVATE"
 // DefaultTimeout bounds one delivery: connect, send and read the answer.
 const DefaultTimeout = 10 * time.Second
 
+// lookupTimeout bounds the DNS lookup when a URL is saved.
+const lookupTimeout = 5 * time.Second
+
 // maxURLLength keeps stored URLs and delivery logs reasonable.
 const maxURLLength = 2000
 
@@ -123,7 +126,9 @@ func ValidateWebhookURL(ctx context.Context, raw string, allowPrivate bool) erro
 	if a, err := netip.ParseAddr(host); err == nil {
 		addrs = []netip.Addr{a}
 	} else {
-		addrs, err = net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+		defer cancel()
+		addrs, err = net.DefaultResolver.LookupNetIP(lctx, "ip", host)
 		if err != nil || len(addrs) == 0 {
 			return urlError("Cohort could not find the host %q: check the URL.", host)
 		}

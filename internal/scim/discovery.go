@@ -12,14 +12,13 @@ import (
 func (h *Handler) handleServiceProviderConfig(w http.ResponseWriter, r *http.Request) error {
 	base := baseURL(r)
 	writeJSON(w, http.StatusOK, map[string]any{
-		"schemas":          []string{SchemaSPConfig},
-		"documentationUri": "https://github.com/cohorthq/cohort/blob/main/docs/scim.md",
-		"patch":            map[string]any{"supported": true},
-		"bulk":             map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-		"filter":           map[string]any{"supported": true, "maxResults": MaxCount},
-		"changePassword":   map[string]any{"supported": false},
-		"sort":             map[string]any{"supported": false},
-		"etag":             map[string]any{"supported": true},
+		"schemas":        []string{SchemaSPConfig},
+		"patch":          map[string]any{"supported": true},
+		"bulk":           map[string]any{"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+		"filter":         map[string]any{"supported": true, "maxResults": MaxCount},
+		"changePassword": map[string]any{"supported": false},
+		"sort":           map[string]any{"supported": false},
+		"etag":           map[string]any{"supported": true},
 		"authenticationSchemes": []map[string]any{{
 			"type":        "oauthbearertoken",
 			"name":        "API key (Bearer token)",

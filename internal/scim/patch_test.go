@@ -3,6 +3,7 @@ package scim_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -223,6 +224,9 @@ func TestBadPatches(t *testing.T) {
 	// A body that is not JSON by its type.
 	r := e.do(t, "PATCH", gp, `op=add`, "Content-Type", "application/x-www-form-urlencoded")
 	r.scimError(t, http.StatusUnsupportedMediaType, "")
+	// A malformed attributes list is refused before the change is made.
+	e.do(t, "PATCH", gp+"?attributes="+url.QueryEscape("display name"), patchOp(op("replace", "displayName", "Renamed"))).
+		scimError(t, http.StatusBadRequest, "invalidValue")
 	// A body over 16 MB.
 	big := `{"displayName":"` + strings.Repeat("x", 40<<20) + `"}`
 	e.do(t, "POST", "/Groups", big).scimError(t, http.StatusRequestEntityTooLarge, "")

@@ -133,6 +133,11 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.H
 		}
 		actor, err := h.authenticate(ctx, r, reqID)
 		if err == nil {
+			// A malformed attributes/excludedAttributes list is refused
+			// before a write, not after it when the response is rendered.
+			_, err = parseProjection(r.URL.Query(), "")
+		}
+		if err == nil {
 			r = r.WithContext(cohort.NewContextWithActor(ctx, actor))
 			err = fn(w, r)
 		}

@@ -227,6 +227,9 @@ func TestBadPatches(t *testing.T) {
 	// A malformed attributes list is refused before the change is made.
 	e.do(t, "PATCH", gp+"?attributes="+url.QueryEscape("display name"), patchOp(op("replace", "displayName", "Renamed"))).
 		scimError(t, http.StatusBadRequest, "invalidValue")
+	if got, _ := e.svc.Groups.FindGroupByID(e.sysCtx, g.ID); got.Name != "Admin team" {
+		t.Errorf("a refused PATCH renamed the group to %q", got.Name)
+	}
 	// A body over 16 MB.
 	big := `{"displayName":"` + strings.Repeat("x", 40<<20) + `"}`
 	e.do(t, "POST", "/Groups", big).scimError(t, http.StatusRequestEntityTooLarge, "")

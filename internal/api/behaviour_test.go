@@ -553,3 +553,26 @@ func TestDocsAndSpecArePublic(t *testing.T) {
 		}
 	}
 }
+
+// TestOddIDs: IDs no store ever made — bad UTF-8, NUL, very long — are
+// simply not found.
+func TestOddIDs(t *testing.T) {
+	e := newEnv(t, api.Options{})
+	token, _ := e.key(t, e.sysCtx, allScopes()...)
+	g := e.group(t, e.sysCtx, "Odd")
+	for _, id := range []string{"%FF", "%00", "a%00b", strings.Repeat("9", 5000), "%2F"} {
+		for _, rq := range []req{
+			{method: "GET", path: "/api/v1/groups/" + id},
+			{method: "GET", path: "/api/v1/users/" + id},
+			{method: "GET", path: "/api/v1/users/" + id + "/groups"},
+			{method: "PUT", path: "/api/v1/groups/" + g.ID + "/members/" + id},
+			{method: "POST", path: "/api/v1/groups/" + id + "/archive"},
+		} {
+			rq.token = token
+			r := e.do(t, rq)
+			if r.status != 404 {
+				t.Errorf("%s %s: %d %s, want 404", rq.method, rq.path, r.status, r.body)
+			}
+		}
+	}
+}

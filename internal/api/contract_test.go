@@ -90,6 +90,12 @@ func (c *contract) exchange(t *testing.T, rq req, want int, valid bool) *resp {
 	if r.header.Get("X-Request-Id") == "" {
 		t.Errorf("%s %s: no X-Request-Id", rq.method, rq.path)
 	}
+	// Keyed responses carry the rate-limit headers, except refusals the
+	// server makes before the API runs (a body over the limit by
+	// Content-Length) and unknown keys.
+	if rq.token != "" && r.status != 401 && r.status != 413 && r.header.Get("X-RateLimit-Limit") == "" {
+		t.Errorf("%s %s → %d: keyed response without X-RateLimit-Limit", rq.method, rq.path, r.status)
+	}
 	if r.status >= 400 {
 		if p := r.problem(t); p.Detail == "" || p.Code == "" || p.Status != r.status {
 			t.Errorf("%s %s: problem %+v lacks detail/code or has the wrong status", rq.method, rq.path, p)

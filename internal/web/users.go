@@ -248,6 +248,7 @@ var userDone = map[string]string{
 	"archived": "%s archived. They are signed out and cannot sign in; their group memberships are kept but not counted.",
 	"restored": "%s restored. They can sign in again and count in their groups.",
 	"owner":    "%s is now the account owner.",
+	"password": "The password of %s is set. Tell them the new password.",
 }
 
 func (h *Handler) userFlash(r *http.Request, u *cohort.User) string {

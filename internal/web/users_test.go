@@ -39,37 +39,47 @@ type staffRoute struct {
 	// form builds the POST body; file marks a CSV upload.
 	form func(e *env, n int) url.Values
 	file string
+	// ok is the status when allowed; 0 means 200 for GET, 303 for POST.
+	ok int
 }
 
 func staffRoutes() []staffRoute {
 	none := func(*env, int) url.Values { return url.Values{} }
 	return []staffRoute{
-		{"GET", "/settings/users", "manager", nil, ""},
-		{"GET", "/settings/users?q=a&role=practitioner&status=active", "manager", nil, ""},
-		{"GET", "/settings/users/new", "manager", nil, ""},
+		{"GET", "/settings/users", "manager", nil, "", 0},
+		{"GET", "/settings/users?q=a&role=practitioner&status=active", "manager", nil, "", 0},
+		{"GET", "/settings/users/new", "manager", nil, "", 0},
 		{"POST", "/settings/users/new", "manager", func(e *env, n int) url.Values {
 			return url.Values{"given_name": {"New"}, "family_name": {fmt.Sprint("Person", n)}, "email": {fmt.Sprintf("new%d@riverside.test", n)},
 				"role": {"practitioner"}, "password": {"a perfectly fine password"}}
-		}, ""},
-		{"GET", "/settings/users/import", "manager", nil, ""},
-		{"POST", "/settings/users/import", "manager", nil, "email,given_name,family_name\nimported@riverside.test,Imp,Orted\n"},
-		{"GET", "/settings/users/export/users.csv", "manager", nil, ""},
-		{"GET", "/settings/users/export/groups.csv", "manager", nil, ""},
-		{"GET", "/settings/users/{user}", "manager", nil, ""},
-		{"GET", "/settings/users/{user}/edit", "manager", nil, ""},
+		}, "", 0},
+		{"GET", "/settings/users/import", "manager", nil, "", 0},
+		{"POST", "/settings/users/import", "manager", nil, "email,given_name,family_name\nimported@riverside.test,Imp,Orted\n", 0},
+		{"GET", "/settings/users/export/users.csv", "manager", nil, "", 0},
+		{"GET", "/settings/users/export/groups.csv", "manager", nil, "", 0},
+		{"GET", "/settings/users/{user}", "manager", nil, "", 0},
+		{"GET", "/settings/users/{user}/edit", "manager", nil, "", 0},
 		{"POST", "/settings/users/{user}/edit", "manager", func(e *env, n int) url.Values {
 			return url.Values{"given_name": {"Renamed"}, "family_name": {"Target"}, "email": {fmt.Sprintf("target%d@riverside.test", n)},
 				"role": {"practitioner"}, "version": {"1"}}
-		}, ""},
-		{"POST", "/settings/users/{user}/archive", "manager", none, ""},
-		{"POST", "/settings/users/{archived}/restore", "manager", none, ""},
+		}, "", 0},
+		{"POST", "/settings/users/{user}/archive", "manager", none, "", 0},
+		{"POST", "/settings/users/{archived}/restore", "manager", none, "", 0},
 		{"POST", "/settings/users/{user}/groups", "manager", func(e *env, n int) url.Values {
 			return url.Values{"op": {"add"}, "group": {"{group}"}}
-		}, ""},
-		{"GET", "/settings/users/{user}/owner", "owner", nil, ""},
-		{"POST", "/settings/users/{user}/owner", "owner", none, ""},
-		{"GET", "/directory", "everyone", nil, ""},
-		{"GET", "/directory?group={group}&q=t", "everyone", nil, ""},
+		}, "", 0},
+		{"GET", "/settings/users/{user}/owner", "owner", nil, "", 0},
+		{"POST", "/settings/users/{user}/owner", "owner", none, "", 0},
+		{"GET", "/settings/users/{user}/password", "manager", nil, "", 0},
+		{"POST", "/settings/users/{user}/password", "manager", func(*env, int) url.Values {
+			return url.Values{"password": {"a brand new passphrase"}, "password_again": {"a brand new passphrase"}}
+		}, "", 0},
+		{"GET", "/account/password", "everyone", nil, "", 0},
+		{"POST", "/account/password", "everyone", func(*env, int) url.Values {
+			return url.Values{"current_password": {testPassword}, "password": {"my own new passphrase"}, "password_again": {"my own new passphrase"}}
+		}, "", http.StatusOK},
+		{"GET", "/directory", "everyone", nil, "", 0},
+		{"GET", "/directory?group={group}&q=t", "everyone", nil, "", 0},
 	}
 }
 
@@ -136,6 +146,9 @@ func TestStaffRoutePermissions(t *testing.T) {
 				want := http.StatusOK
 				if rt.method == "POST" {
 					want = http.StatusSeeOther
+				}
+				if rt.ok != 0 {
+					want = rt.ok
 				}
 				if !allowed {
 					want = http.StatusForbidden
@@ -455,5 +468,62 @@ func TestForeignUserIsNotFound(t *testing.T) {
 	}
 	if u, _ := e.svc.Users.FindUserByID(cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws2.ID, "test")), theirs.ID); u.Archived() || u.IsOwner || u.GivenName != "X" {
 		t.Errorf("another practice's staff member changed: %+v", u)
+	}
+}
+
+func TestPasswords(t *testing.T) {
+	e, manager := signedInManager(t)
+	// Someone added without a password (CSV import) gets one from a
+	// manager on their page, and signs in with it.
+	nopw, err := e.svc.Users.CreateUser(e.system(), cohort.UserCreate{Email: "imported@riverside.test", GivenName: "Imp", FamilyName: "Orted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	manager.get("/settings/users/" + nopw.ID + "/password")
+	p := manager.post("/settings/users/"+nopw.ID+"/password", url.Values{"password": {"a brand new passphrase"}, "password_again": {"a brand new passphrase!"}})
+	if p.status != http.StatusUnprocessableEntity || p.doc.One(t, "#password_again").Attr("aria-invalid") != "true" {
+		t.Errorf("differing passwords: %d", p.status)
+	}
+	wantStatus(t, manager.post("/settings/users/"+nopw.ID+"/password", url.Values{"password": {"a brand new passphrase"}, "password_again": {"a brand new passphrase"}}), http.StatusSeeOther)
+	nb := e.browser()
+	nb.get("/signin")
+	if p := nb.post("/signin", url.Values{"email": {nopw.Email}, "password": {"a brand new passphrase"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("sign in with the password a manager set: %d", p.status)
+	}
+	// A manager cannot set the owner's password.
+	if p := manager.get("/settings/users/" + e.owner.ID + "/password"); p.status != http.StatusForbidden {
+		t.Errorf("manager opens the owner's password page: %d", p.status)
+	}
+	if p := manager.post("/settings/users/"+e.owner.ID+"/password", url.Values{"password": {"taken over owner pass"}, "password_again": {"taken over owner pass"}}); p.status != http.StatusForbidden {
+		t.Errorf("manager sets the owner's password: %d", p.status)
+	}
+
+	// Changing one's own password needs the current one and signs out
+	// the other browsers, not this one.
+	other := e.browser()
+	other.signIn(e.byRole[cohort.RoleReceptionist])
+	me := e.browser()
+	me.signIn(e.byRole[cohort.RoleReceptionist])
+	me.get("/account/password")
+	p = me.post("/account/password", url.Values{"current_password": {"wrong password here"}, "password": {"receptionist passphrase"}, "password_again": {"receptionist passphrase"}})
+	if p.status != http.StatusUnprocessableEntity || p.doc.One(t, "#current_password").Attr("aria-invalid") != "true" {
+		t.Errorf("wrong current password: %d", p.status)
+	}
+	p = me.post("/account/password", url.Values{"current_password": {testPassword}, "password": {"qwertyuiop123"}, "password_again": {"qwertyuiop123"}})
+	if p.status != http.StatusUnprocessableEntity || !strings.Contains(p.body, "too common") {
+		t.Errorf("common password: %d", p.status)
+	}
+	p = me.post("/account/password", url.Values{"current_password": {testPassword}, "password": {"receptionist passphrase"}, "password_again": {"receptionist passphrase"}})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Your password is changed") {
+		t.Fatalf("change own password: %d", p.status)
+	}
+	wantStatus(t, me.get("/directory"), http.StatusOK)
+	if p := other.get("/directory"); p.status != http.StatusSeeOther {
+		t.Errorf("the other browser is still signed in: %d", p.status)
+	}
+	nb = e.browser()
+	nb.get("/signin")
+	if p := nb.post("/signin", url.Values{"email": {e.byRole[cohort.RoleReceptionist].Email}, "password": {"receptionist passphrase"}}); p.status != http.StatusSeeOther {
+		t.Errorf("sign in with the new password: %d", p.status)
 	}
 }

@@ -94,7 +94,11 @@ func (h *Handler) Routes() []httpx.Route {
 		{Method: "POST", Pattern: "/settings/users/{id}/groups", Handler: f(h.handleUserGroup)},
 		{Method: "GET", Pattern: "/settings/users/{id}/owner", Handler: f(h.handleOwnerConfirm)},
 		{Method: "POST", Pattern: "/settings/users/{id}/owner", Handler: f(h.handleOwnerTransfer)},
+		{Method: "GET", Pattern: "/settings/users/{id}/password", Handler: f(h.handleUserPasswordForm)},
+		{Method: "POST", Pattern: "/settings/users/{id}/password", Handler: f(h.handleUserPassword)},
 		{Method: "GET", Pattern: "/directory", Handler: f(h.handleDirectory)},
+		{Method: "GET", Pattern: "/account/password", Handler: f(h.handleOwnPasswordForm)},
+		{Method: "POST", Pattern: "/account/password", Handler: f(h.handleOwnPassword)},
 	}
 }
 

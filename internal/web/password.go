@@ -1,0 +1,153 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/cohorthq/cohort"
+)
+
+// Passwords: a manager sets a staff member's password on their page (for
+// staff added by import or without one, or who forgot theirs), and every
+// signed-in person changes their own under Change password.
+
+type passwordView struct {
+	Page
+	// User is the person whose password a manager sets; nil when people
+	// change their own.
+	User    *cohort.User
+	Action  string
+	Errors  map[string][]string
+	Message string
+}
+
+func (v *passwordView) fieldError(field, msg string) {
+	if v.Errors == nil {
+		v.Errors = map[string][]string{}
+	}
+	v.Errors[field] = append(v.Errors[field], msg)
+	v.Message = "The password was not changed. Correct the marked fields and try again."
+}
+
+// checkNewPassword marks the new-password fields of v.
+func (v *passwordView) checkNewPassword(p, again string) {
+	switch {
+	case len(p) > maxPasswordInput:
+		v.fieldError("password", "Use a password of at most 256 characters.")
+	case cohort.ValidatePassword(p, cohort.IsCommonPassword) != nil:
+		v.fieldError("password", cohort.ErrorMessage(cohort.ValidatePassword(p, cohort.IsCommonPassword)))
+	case p != again:
+		v.fieldError("password_again", "The two passwords differ: type the same password twice.")
+	}
+}
+
+func (h *Handler) userPasswordPage(r *http.Request, u *cohort.User) passwordView {
+	return passwordView{Page: h.settingsPage(r, "users", "Set password"), User: u, Action: userURL(u) + "/password"}
+}
+
+// requirePasswordSetter answers 403 for the account owner's password:
+// only the owner sets it, under Change password.
+func (h *Handler) requirePasswordSetter(w http.ResponseWriter, r *http.Request, u *cohort.User) bool {
+	if !u.IsOwner || ctxActor(r.Context()).UserID == u.ID {
+		return true
+	}
+	h.forbidden(w, r, "Only the account owner sets their own password, under Change password.")
+	return false
+}
+
+func (h *Handler) handleUserPasswordForm(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok || !h.requireUserManager(w, r) || !h.requirePasswordSetter(w, r, u) {
+		return
+	}
+	h.render(w, r, http.StatusOK, "password", h.userPasswordPage(r, u))
+}
+
+func (h *Handler) handleUserPassword(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok || !h.requireUserManager(w, r) || !h.requirePasswordSetter(w, r, u) || !h.parseForm(w, r) {
+		return
+	}
+	v := h.userPasswordPage(r, u)
+	p := r.PostForm.Get("password")
+	v.checkNewPassword(p, r.PostForm.Get("password_again"))
+	if len(v.Errors) > 0 {
+		h.render(w, r, http.StatusUnprocessableEntity, "password", v)
+		return
+	}
+	if err := h.svc.Users.SetPassword(r.Context(), u.ID, p); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	// The person signs in with the new password: sessions made with the
+	// old one end (except this one, when managers set their own).
+	keep := ""
+	if a := ctxActor(r.Context()); a.UserID == u.ID {
+		keep = a.SessionID
+	}
+	if err := h.svc.Auth.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, userURL(u)+"?done=password", http.StatusSeeOther)
+}
+
+func (h *Handler) ownPasswordPage(r *http.Request) passwordView {
+	return passwordView{Page: h.page(r, "Change password"), Action: "/account/password"}
+}
+
+func (h *Handler) handleOwnPasswordForm(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "password", h.ownPasswordPage(r))
+}
+
+func (h *Handler) handleOwnPassword(w http.ResponseWriter, r *http.Request) {
+	if !h.parseForm(w, r) {
+		return
+	}
+	ctx := r.Context()
+	a := ctxActor(ctx)
+	v := h.ownPasswordPage(r)
+	current := r.PostForm.Get("current_password")
+	me, err := h.svc.Users.FindUserByID(ctx, a.UserID)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	// The current password proves it is the person, not someone at an
+	// unlocked screen.
+	ok := false
+	if current != "" && len(current) <= maxPasswordInput {
+		users, err := h.svc.Auth.Authenticate(ctx, me.Email, current)
+		if err != nil && cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
+			if cohort.ErrorCode(err) == cohort.ERATELIMIT {
+				v.fieldError("current_password", cohort.ErrorMessage(err))
+				h.render(w, r, http.StatusTooManyRequests, "password", v)
+				return
+			}
+			h.serviceError(w, r, err)
+			return
+		}
+		for _, u := range users {
+			ok = ok || u.ID == me.ID
+		}
+	}
+	if !ok {
+		v.fieldError("current_password", "Your current password is not right.")
+	}
+	v.checkNewPassword(r.PostForm.Get("password"), r.PostForm.Get("password_again"))
+	if len(v.Errors) > 0 {
+		h.render(w, r, http.StatusUnprocessableEntity, "password", v)
+		return
+	}
+	if err := h.svc.Users.SetPassword(ctx, me.ID, r.PostForm.Get("password")); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	// Other browsers signed in with the old password are signed out.
+	if err := h.svc.Auth.DeleteUserSessions(ctx, me.ID, a.SessionID); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	v = h.ownPasswordPage(r)
+	v.Flash = "Your password is changed. Other browsers you were signed in on are signed out."
+	h.render(w, r, http.StatusOK, "password", v)
+}

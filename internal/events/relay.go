@@ -119,6 +119,8 @@ type Relay struct {
 
 	mu      sync.Mutex
 	nextDue time.Time // earliest retry this relay scheduled
+
+	failing bool // the store is failing; only Run's goroutine uses it
 }
 
 // NewRelay returns a relay over svc. wake, when not nil, returns a
@@ -192,10 +194,8 @@ func (r *Relay) round(ctx, sendCtx context.Context, slots chan struct{}, finishe
 	for {
 		n, err := r.svc.Deliveries.FanOutEvents(ctx, r.opts.FanOutBatch)
 		if err != nil {
-			if ctx.Err() == nil {
-				r.log.Error("webhook fan-out failed", "error", err)
-			}
-			break
+			r.storeFailed(ctx, "webhook fan-out failed", err)
+			return
 		}
 		if n < r.opts.FanOutBatch {
 			break
@@ -207,10 +207,12 @@ func (r *Relay) round(ctx, sendCtx context.Context, slots chan struct{}, finishe
 	}
 	jobs, err := r.svc.Deliveries.ClaimDeliveries(ctx, time.Now(), free, r.opts.Lease)
 	if err != nil {
-		if ctx.Err() == nil {
-			r.log.Error("claiming webhook deliveries failed", "error", err)
-		}
+		r.storeFailed(ctx, "claiming webhook deliveries failed", err)
 		return
+	}
+	if r.failing {
+		r.failing = false
+		r.log.Info("webhook relay reaches the database again")
 	}
 	for _, job := range jobs {
 		slots <- struct{}{}
@@ -225,6 +227,15 @@ func (r *Relay) round(ctx, sendCtx context.Context, slots chan struct{}, finishe
 			default:
 			}
 		}()
+	}
+}
+
+// storeFailed logs a store error once per outage: the relay retries every
+// poll, and one line a second would bury the cause.
+func (r *Relay) storeFailed(ctx context.Context, msg string, err error) {
+	if ctx.Err() == nil && !r.failing {
+		r.failing = true
+		r.log.Error(msg+"; retrying", "error", err)
 	}
 }
 
@@ -293,7 +304,7 @@ func (r *Relay) deliver(ctx context.Context, job *cohort.DeliveryJob) {
 			log.Warn("webhook delivery failed; giving up", "status", code, "error", a.Error, "paused", a.PauseWebhook)
 		}
 	} else {
-		log.Info("webhook delivered", "status", code, "duration", time.Since(at))
+		log.Debug("webhook delivered", "status", code, "duration", time.Since(at))
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()

@@ -141,8 +141,8 @@ func TestRelayGivesUpAndPauses(t *testing.T) {
 	rc := newReceiver(t, func(int, *received) int { return 500 })
 	hook := createWebhook(t, ctx, svc, rc.URL, cohort.ActionGroupCreated)
 	opts := fastRelay()
-	opts.MinBackoff, opts.MaxBackoff, opts.RetryFor = 20*time.Millisecond, 40*time.Millisecond, 200*time.Millisecond
-	opts.PauseAfterFailures = 3
+	opts.MinBackoff, opts.MaxBackoff, opts.RetryFor = 20*time.Millisecond, 40*time.Millisecond, 500*time.Millisecond
+	opts.PauseAfterFailures = 2
 	stop := startRelay(t, db, nil, opts)
 
 	createGroup(t, ctx, svc, "Contractors")

@@ -3,6 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,16 +29,45 @@ type process struct {
 	exited chan error
 }
 
-// buildCohort compiles the binary once per test: separate processes share
-// nothing but the database, as instances in production do.
+// buildCohort compiles the binary, once per test run: separate processes
+// share nothing but the database, as instances in production do.
 func buildCohort(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "cohort")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	built.once.Do(func() {
+		dir, err := os.MkdirTemp("", "cohort-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = dir
+		bin := filepath.Join(dir, "cohort")
+		out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+		if err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		built.bin = bin
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	return bin
+	return built.bin
+}
+
+// built is the binary buildCohort made; TestMain removes it.
+var built struct {
+	once sync.Once
+	dir  string
+	bin  string
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 func startProcess(t *testing.T, bin string, env []string, args ...string) *process {
@@ -273,4 +305,75 @@ func waitForLine(t *testing.T, lines <-chan string, want, failure string) {
 			t.Fatal(failure)
 		}
 	}
+}
+
+// TestSIGTERMUnderLoad stops a real `cohort serve` process while clients
+// keep sending requests: it exits 0, and every request it accepted is
+// answered; later ones are refused at connect, which a load balancer
+// retries on another instance.
+func TestSIGTERMUnderLoad(t *testing.T) {
+	bin := buildCohort(t)
+	p := startProcess(t, bin, []string{"COHORT_LOG_LEVEL=warn"}, "--db", testDSN(t))
+
+	type outcome struct {
+		status int
+		err    error
+	}
+	results := make(chan outcome, 10000)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	const clients = 4
+	for range clients {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			c := &http.Client{Timeout: time.Minute}
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				resp, err := c.Get(p.URL + "/readyz")
+				if err != nil {
+					results <- outcome{err: err}
+					if errors.Is(err, syscall.ECONNREFUSED) {
+						return // the listener is closed: shutdown has begun
+					}
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				results <- outcome{status: resp.StatusCode}
+			}
+		}()
+	}
+	// Let every client get requests answered before the signal.
+	answered := 0
+	for range clients * 5 {
+		if o := <-results; o.err != nil || o.status != http.StatusOK {
+			t.Fatalf("before SIGTERM: %+v", o)
+		}
+		answered++
+	}
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-p.exited; err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, p.stderr)
+	}
+	close(stop)
+	for range clients {
+		<-done
+	}
+	close(results)
+	for o := range results {
+		switch {
+		case o.err == nil && o.status == http.StatusOK:
+			answered++
+		case o.err != nil && errors.Is(o.err, syscall.ECONNREFUSED):
+		default:
+			t.Errorf("a request failed during shutdown: status %d, %v", o.status, o.err)
+		}
+	}
+	t.Logf("%d requests answered, then SIGTERM; exit 0", answered)
 }

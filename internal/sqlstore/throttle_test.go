@@ -1,0 +1,74 @@
+package sqlstore_test
+
+import (
+	"os"
+	"testing"
+	"time"
+
+	"github.com/cohorthq/cohort/internal/sqlstore"
+)
+
+// TestSignInThrottle checks the failure counters on SQLite and, when
+// COHORT_TEST_POSTGRES is set, on PostgreSQL.
+func TestSignInThrottle(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testSignInThrottle(t, sqlstore.OpenTest(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		pg := os.Getenv("COHORT_TEST_POSTGRES")
+		if pg == "" {
+			t.Skip("COHORT_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
+		}
+		testSignInThrottle(t, sqlstore.OpenTestPostgres(t, pg))
+	})
+}
+
+func testSignInThrottle(t *testing.T, db *sqlstore.DB) {
+	ctx := t.Context()
+	const window = time.Hour
+	// Text PostgreSQL cannot hold is stored as a hash, so it counts too.
+	a, b, odd := "email:a@example.com", "addr:192.0.2.1", "email:\x00\xff"
+	for range 3 {
+		if err := db.RecordSignInFailure(ctx, []string{a, b}, window); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.RecordSignInFailure(ctx, []string{odd}, window); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.SignInFailures(ctx, []string{a, b, odd, "email:nobody@example.com"}, window)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int{3, 3, 1, 0}; !equalInts(got, want) {
+		t.Errorf("failures %v, want %v", got, want)
+	}
+	// A window that has passed counts as nothing, and the next failure
+	// starts a new window at one and deletes the windows that are over
+	// (odd's, here).
+	if got, err := db.SignInFailures(ctx, []string{a}, 0); err != nil || got[0] != 0 {
+		t.Errorf("failures in a zero window: %v %v", got, err)
+	}
+	if err := db.RecordSignInFailure(ctx, []string{a}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.SignInFailures(ctx, []string{a}, window); err != nil || got[0] != 1 {
+		t.Errorf("after a window passed: %v %v, want a fresh count of 1", got, err)
+	}
+	if err := db.ClearSignInFailures(ctx, []string{b}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.SignInFailures(ctx, []string{b, odd}, window); err != nil || got[0] != 0 || got[1] != 0 {
+		t.Errorf("after clearing b and expiring odd: %v %v, want [0 0]", got, err)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

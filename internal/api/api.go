@@ -103,6 +103,8 @@ func (h *Handler) endpoints() []endpoint {
 		{method: "PATCH", pattern: Prefix + "/groups/{id}", scopes: scopesGroupsWrite, handle: h.handleGroupUpdate},
 		{method: "POST", pattern: Prefix + "/groups/{id}/archive", scopes: scopesGroupsWrite, handle: h.handleGroupArchive},
 		{method: "POST", pattern: Prefix + "/groups/{id}/restore", scopes: scopesGroupsWrite, handle: h.handleGroupRestore},
+		// No hard delete (DESIGN §2): DELETE says how to archive instead.
+		{method: "DELETE", pattern: Prefix + "/groups/{id}", public: true, handle: noDelete("groups")},
 		{method: "GET", pattern: Prefix + "/groups/{id}/members", scopes: scopesGroupsRead, handle: h.handleMemberList},
 		{method: "POST", pattern: Prefix + "/groups/{id}/members", scopes: scopesGroupsWrite, handle: h.handleMemberChange},
 		{method: "PUT", pattern: Prefix + "/groups/{id}/members", scopes: scopesGroupsWrite, handle: h.handleMemberReplace},
@@ -113,6 +115,7 @@ func (h *Handler) endpoints() []endpoint {
 		{method: "POST", pattern: Prefix + "/users", scopes: scopesUsersWrite, handle: h.handleUserCreate},
 		{method: "GET", pattern: Prefix + "/users/{id}", scopes: scopesUsersRead, handle: h.handleUserGet},
 		{method: "PATCH", pattern: Prefix + "/users/{id}", scopes: scopesUsersWrite, handle: h.handleUserUpdate},
+		{method: "DELETE", pattern: Prefix + "/users/{id}", public: true, handle: noDelete("users")},
 		{method: "POST", pattern: Prefix + "/users/{id}/archive", scopes: scopesUsersWrite, handle: h.handleUserArchive},
 		{method: "POST", pattern: Prefix + "/users/{id}/restore", scopes: scopesUsersWrite, handle: h.handleUserRestore},
 		// A user's groups are group data: the store checks CanViewGroups.
@@ -161,4 +164,15 @@ func (h *Handler) wrap(ep endpoint) http.Handler {
 			h.writeError(w, r, err)
 		}
 	})
+}
+
+// noDelete answers DELETE on a group or user: nothing is deleted through
+// the API; archiving keeps the record, its history and its ID. It needs
+// no credentials and looks nothing up, so it reveals nothing.
+func noDelete(kind string) func(w http.ResponseWriter, r *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		w.Header().Set("Allow", "GET, PATCH")
+		return &cohort.Error{Code: codeMethodNotAllowed, Message: "Cohort does not delete " + kind + ": archive instead with POST " +
+			Prefix + "/" + kind + "/{id}/archive, which keeps the history and the ID and can be undone with …/restore."}
+	}
 }

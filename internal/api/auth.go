@@ -18,6 +18,7 @@ const (
 	codeIdempotencyMismatch = "idempotency_mismatch"
 	codeScimOnly            = "scim_only_key"
 	codeMissingScope        = "missing_scope"
+	codeMethodNotAllowed    = "method_not_allowed"
 )
 
 // authenticate finds who is calling and returns the request with that

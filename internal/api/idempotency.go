@@ -163,11 +163,3 @@ func printableASCII(s string) bool {
 	}
 	return s != ""
 }
-
-func mustJSON(v any) []byte {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err)
-	}
-	return append(b, '\n')
-}

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -58,15 +57,15 @@ func (q *query) status() cohort.Status {
 
 // cursor reads the opaque cursor and returns the store cursor for either
 // direction: a cursor from a "next" link pages forward (after), one from a
-// "prev" link pages back (before).
+// "prev" link pages back (before). The API's cursor is the direction
+// ("n." or "p.") followed by the store's own opaque cursor.
 func (q *query) cursor() (after, before string) {
 	s := q.str("cursor")
 	if s == "" {
 		return "", ""
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	dir, c, ok := strings.Cut(string(raw), ":")
-	if err != nil || !ok || c == "" || (dir != "n" && dir != "p") {
+	dir, c, ok := strings.Cut(s, ".")
+	if !ok || c == "" || (dir != "n" && dir != "p") {
 		q.v.Add("cursor", "The cursor is not one Cohort made: use the links.next or links.prev URL of a previous response, or leave cursor out to start at the beginning.")
 		return "", ""
 	}
@@ -100,7 +99,7 @@ func listLinks(r *http.Request, next, prev string) links {
 			return nil
 		}
 		v := r.URL.Query()
-		v.Set("cursor", base64.RawURLEncoding.EncodeToString([]byte(dir+":"+c)))
+		v.Set("cursor", dir+"."+c)
 		u := r.URL.Path + "?" + v.Encode()
 		return &u
 	}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 
@@ -40,6 +41,7 @@ var problemKinds = map[string]problemKind{
 	cohort.ECONFLICT:        {http.StatusConflict, "Conflict"},
 	cohort.ESTALE:           {http.StatusConflict, "Changed by someone else"},
 	cohort.EARCHIVED:        {http.StatusConflict, "Archived"},
+	codeMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
 	codeTooLarge:            {http.StatusRequestEntityTooLarge, "Request too large"},
 	codeUnsupportedMedia:    {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	cohort.EINVALID:         {http.StatusUnprocessableEntity, "Invalid request"},
@@ -70,6 +72,12 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	} else {
 		e := cohort.AsError(err)
 		p.Detail = e.Message
+		if code == cohort.ESTALE {
+			// The store's message speaks to a form that shows the current
+			// version; an API client has to fetch it.
+			p.Detail = "This was changed by someone else since you read it, so nothing was changed: " +
+				"GET it again for the current version and ETag, redo your change on it, and send the new ETag in If-Match."
+		}
 		p.Meta = e.Detail
 		if code == cohort.EINVALID || code == codeIdempotencyMismatch {
 			p.Errors = e.Fields
@@ -88,14 +96,23 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeJSONType(w http.ResponseWriter, contentType string, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Only our own response types are marshalled; they always encode.
-		panic(err)
-	}
+	b := mustJSON(v)
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b)
+}
+
+// mustJSON encodes one of the API's own response types (they always
+// encode) with a trailing newline. "&", "<" and ">" stay as they are:
+// responses are JSON, never HTML, and links read better unescaped.
+func mustJSON(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
 }
 
 // errBadRequest is a 400 whose message says what to fix.

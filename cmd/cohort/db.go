@@ -35,6 +35,7 @@ func openDB(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*sqls
 		// SQLite has no statement timeout; the same setting bounds how long
 		// a statement waits for a lock another process holds.
 		BusyTimeout: cfg.DBStatementTimeout,
+		Synchronous: cfg.SQLiteSynchronous,
 		Logger:      logger,
 	})
 	if err != nil {

@@ -48,6 +48,10 @@ type Config struct {
 
 	// DBMaxConns caps open database connections of this process.
 	DBMaxConns int
+	// SQLiteSynchronous is SQLite's synchronous pragma: FULL (default:
+	// a committed change survives a power cut) or NORMAL (faster; the last
+	// commits may be lost in a power cut, never corrupted).
+	SQLiteSynchronous string
 	// DBStatementTimeout bounds one statement on PostgreSQL (SQLite has no
 	// server side; there it bounds waiting for the write lock).
 	DBStatementTimeout time.Duration
@@ -77,6 +81,7 @@ func Default() Config {
 		SessionTTL:         12 * time.Hour,
 		SessionIdle:        2 * time.Hour,
 		DBMaxConns:         10,
+		SQLiteSynchronous:  "full",
 		DBStatementTimeout: 30 * time.Second,
 		ShutdownTimeout:    15 * time.Second,
 		RateLimit:          600,
@@ -119,6 +124,11 @@ func options() []Option {
 		{Flag: "db-statement-timeout", Env: "COHORT_DB_STATEMENT_TIMEOUT", set: SetDB,
 			Usage: "longest one database statement may run (PostgreSQL statement_timeout; SQLite busy timeout)",
 			value: func(c *Config) flag.Value { return &durationValue{p: &c.DBStatementTimeout, min: time.Millisecond} }},
+		{Flag: "sqlite-synchronous", Env: "COHORT_SQLITE_SYNCHRONOUS", set: SetDB,
+			Usage: "SQLite durability: full (a commit survives a power cut) or normal (faster; a power cut may lose the last commits)",
+			value: func(c *Config) flag.Value {
+				return &choiceValue{p: &c.SQLiteSynchronous, choices: []string{"full", "normal"}}
+			}},
 		{Flag: "log-level", Env: "COHORT_LOG_LEVEL", set: SetDB,
 			Usage: "least important log level written: debug, info, warn or error",
 			value: func(c *Config) flag.Value { return (*levelValue)(&c.LogLevel) }},

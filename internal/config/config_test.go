@@ -58,6 +58,7 @@ func TestEnvThenFlags(t *testing.T) {
 		"COHORT_RATE_LIMIT":            "0",
 		"COHORT_WEBHOOK_ALLOW_PRIVATE": "1",
 		"COHORT_BEHIND_TLS_PROXY":      "true",
+		"COHORT_SQLITE_SYNCHRONOUS":    "NORMAL",
 	})
 	c, err := parse(t, all, e, "--addr", "127.0.0.1:0", "--log-level=warn")
 	if err != nil {
@@ -68,7 +69,7 @@ func TestEnvThenFlags(t *testing.T) {
 		DemoPassword: "correct horse battery", LogLevel: slog.LevelWarn, LogFormat: "json",
 		SessionTTL: 8 * time.Hour, SessionIdle: 30 * time.Minute, DBMaxConns: 25,
 		DBStatementTimeout: 5 * time.Second, ShutdownTimeout: 3 * time.Second, RateLimit: 0,
-		WebhookAllowPrivate: true, BehindTLSProxy: true,
+		WebhookAllowPrivate: true, BehindTLSProxy: true, SQLiteSynchronous: "normal",
 	}
 	if c != want {
 		t.Errorf("got  %+v\nwant %+v", c, want)
@@ -109,6 +110,7 @@ func TestBadValuesNameTheFlagAndWhatIsExpected(t *testing.T) {
 		{args: []string{"--log-format", "xml"}, want: []string{"-log-format", "text, json"}},
 		{args: []string{"--log-level", "loud"}, want: []string{"-log-level", "debug, info, warn or error"}},
 		{args: []string{"--demo=maybe"}, want: []string{"-demo", "true or false"}},
+		{args: []string{"--sqlite-synchronous", "off"}, want: []string{"-sqlite-synchronous", "full, normal"}},
 		{args: []string{"--tls-cert", "c.pem"}, want: []string{"--tls-cert and --tls-key"}},
 		{args: []string{"--session-ttl", "1h", "--session-idle", "2h"}, want: []string{"--session-idle", "shorter"}},
 		{args: []string{"--db", " "}, want: []string{"--db is empty"}},

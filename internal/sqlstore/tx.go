@@ -146,8 +146,10 @@ func mapError(err error) error {
 			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is busy: try again in a moment."}
 		case "57014":
 			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database took too long to answer: try again in a moment."}
-		case "25006":
-			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is read-only at the moment."}
+		case "25006", "53100":
+			// A read-only transaction (a standby, or default_transaction_read_only)
+			// or a full disk: the transaction rolled back, nothing was kept.
+			return cannotSave()
 		}
 		// Class 22 (data exception: NUL bytes, bad encodings, values out
 		// of range) and 54 (a value too large for an index) are bad input
@@ -168,14 +170,24 @@ func mapError(err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is busy: try again in a moment."}
-		case sqlite3.SQLITE_FULL:
-			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The disk is full: free some space and try again."}
-		case sqlite3.SQLITE_READONLY:
-			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is read-only at the moment."}
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
+			// The file cannot take the write (disk full, file or directory
+			// read-only, an I/O error writing the journal): SQLite rolled
+			// the transaction back, so nothing partial was kept.
+			return cannotSave()
 		}
 		return fmt.Errorf("sqlstore: sqlite: %w", err)
 	}
 	return fmt.Errorf("sqlstore: %w", err)
+}
+
+// cannotSave is what every interface shows when the database refuses
+// writes (disk full, read-only file or server): the person learns that
+// their change was not kept; reads go on working. A new value each time,
+// as callers may add to an error.
+func cannotSave() error {
+	return &cohort.Error{Code: cohort.EUNAVAILABLE,
+		Message: "Cohort cannot save changes right now: the database is read-only or the disk is full. Your change was not saved."}
 }
 
 // storable reports whether s can be a text parameter on both engines:

@@ -296,3 +296,35 @@ func TestReadGroupsChecksRowsOfOneGroupAgree(t *testing.T) {
 		}
 	}
 }
+
+// Archiving and restoring by import moves the person between their
+// groups' counts, as Archive and Restore do.
+func TestImportArchivesAndRestoresLikeTheButtons(t *testing.T) {
+	p := newPractice(t)
+	if _, err := p.importUsers(t, "email,given_name,family_name\na@r.test,A,A\nb@r.test,B,B\n"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.importGroups(t, "group_name,member_email\nTeam,a@r.test\nTeam,b@r.test\nOther,a@r.test\n"); err != nil {
+		t.Fatal(err)
+	}
+	counts := func(name string) (int, int) {
+		g, _ := p.svc.Groups.FindGroups(p.ctx, cohort.GroupFilter{Name: name})
+		return g.Groups[0].MemberCount, g.Groups[0].ArchivedMemberCount
+	}
+	res, err := p.importUsers(t, "email,given_name,family_name,role,status\na@r.test,A,A,practitioner,archived\nb@r.test,B,B,practitioner,active\n")
+	if err != nil || res.Updated != 1 || res.Unchanged != 1 {
+		t.Fatalf("archive by import: %+v %v", res, err)
+	}
+	if a, h := counts("Team"); a != 1 || h != 1 {
+		t.Errorf("Team after archiving A: %d active, %d hidden", a, h)
+	}
+	if a, h := counts("Other"); a != 0 || h != 1 {
+		t.Errorf("Other after archiving A: %d active, %d hidden", a, h)
+	}
+	if _, err := p.importUsers(t, "email,given_name,family_name,status\na@r.test,A,A,active\n"); err != nil {
+		t.Fatal(err)
+	}
+	if a, h := counts("Team"); a != 2 || h != 0 {
+		t.Errorf("Team after restoring A: %d active, %d hidden", a, h)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/cohorthq/cohort"
 )
@@ -56,6 +57,9 @@ func (db *DB) ImportUsers(ctx context.Context, users []cohort.UserImport) (cohor
 	err = db.inTx(ctx, a, func(t *tx) error {
 		res = cohort.ImportResult{}
 		ie := cohort.ImportError{}
+		if err := t.lockGroupsOfStatusChanges(users); err != nil {
+			return err
+		}
 		existing, err := t.usersByEmail(emails)
 		if err != nil {
 			return err
@@ -86,6 +90,33 @@ func (db *DB) ImportUsers(ctx context.Context, users []cohort.UserImport) (cohor
 		return cohort.ImportResult{}, err
 	}
 	return res, nil
+}
+
+// lockGroupsOfStatusChanges locks, in ID order, the groups of every user
+// whose status the import changes, before any user row is locked: the
+// order ArchiveUser and member changes take, so PostgreSQL cannot
+// deadlock an import against them.
+func (t *tx) lockGroupsOfStatusChanges(users []cohort.UserImport) error {
+	byStatus := map[cohort.Status][]string{}
+	for _, u := range users {
+		byStatus[u.Status] = append(byStatus[u.Status], u.Email)
+	}
+	var p args
+	ws := p.add(t.actor.WorkspaceID)
+	var changing []string
+	for s, emails := range byStatus {
+		changing = append(changing, "(email IN ("+t.db.d.idList(p.add(jsonIDs(emails)))+") AND status <> "+p.add(string(s))+")")
+	}
+	if len(changing) == 0 {
+		return nil
+	}
+	rows, err := t.query(`SELECT id FROM groups WHERE workspace_id = `+ws+` AND id IN (SELECT m.group_id FROM memberships m
+		JOIN users u ON u.id = m.user_id WHERE u.workspace_id = `+ws+` AND (`+strings.Join(changing, " OR ")+`)) ORDER BY id`+t.db.d.forUpdate(), p...)
+	if err != nil {
+		return err
+	}
+	_, err = scanStrings(rows)
+	return err
 }
 
 // usersByEmail reads (and locks) the workspace's users with these emails.

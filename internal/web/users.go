@@ -385,8 +385,9 @@ type ownerView struct {
 	User *cohort.User
 }
 
-// requireOwner answers 403 unless the actor is the account owner.
-func (h *Handler) requireOwner(w http.ResponseWriter, r *http.Request) bool {
+// requireTransferrer answers 403 unless the actor is the account owner, who
+// alone hands ownership on.
+func (h *Handler) requireTransferrer(w http.ResponseWriter, r *http.Request) bool {
 	if ctxActor(r.Context()).CanTransferOwnership() {
 		return true
 	}
@@ -396,7 +397,7 @@ func (h *Handler) requireOwner(w http.ResponseWriter, r *http.Request) bool {
 
 func (h *Handler) handleOwnerConfirm(w http.ResponseWriter, r *http.Request) {
 	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireOwner(w, r) {
+	if !ok || !h.requireTransferrer(w, r) {
 		return
 	}
 	if u.IsOwner || u.Archived() {
@@ -408,7 +409,7 @@ func (h *Handler) handleOwnerConfirm(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) handleOwnerTransfer(w http.ResponseWriter, r *http.Request) {
 	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireOwner(w, r) {
+	if !ok || !h.requireTransferrer(w, r) {
 		return
 	}
 	err := h.svc.Users.TransferOwnership(r.Context(), u.ID)

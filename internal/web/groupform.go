@@ -31,6 +31,9 @@ type groupFormView struct {
 	// HiddenArchived counts the group's archived members (not listed).
 	HiddenArchived int
 	Picker         pickerView
+	// History is the group's audit entries when editing (nil for a new
+	// group or when the actor may not read the audit log).
+	History *historySection
 }
 
 // Limits on echoing input back: enough to show what was typed when it is
@@ -116,6 +119,7 @@ func (h *Handler) newFormView(r *http.Request, g *cohort.Group) groupFormView {
 		Name:           g.Name,
 		Description:    g.Description,
 		HiddenArchived: g.ArchivedMemberCount,
+		History:        h.groupHistory(r, g),
 	}
 }
 

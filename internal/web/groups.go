@@ -143,6 +143,9 @@ type groupView struct {
 	Message string
 	PrevURL string
 	NextURL string
+	// History is the group's audit entries; nil when the actor may not
+	// read the audit log.
+	History *historySection
 }
 
 func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (*cohort.Group, bool) {
@@ -192,6 +195,7 @@ func (h *Handler) renderGroupView(w http.ResponseWriter, r *http.Request, status
 		Members:   page.Users,
 		CanManage: ctxActor(r.Context()).CanManageGroups(),
 		Message:   msg,
+		History:   h.groupHistory(r, g),
 	}
 	base := "/settings/groups/" + url.PathEscape(g.ID)
 	if page.Prev != "" {

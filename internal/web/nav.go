@@ -28,6 +28,9 @@ type settingsEntry struct {
 var settingsNav = []settingsEntry{
 	{Key: "groups", Label: "Groups", Path: "/settings/groups", Show: cohort.Actor.CanViewGroups},
 	{Key: "users", Label: "Users", Path: "/settings/users", Show: cohort.Actor.CanManageUsers},
+	{Key: "audit", Label: "Audit log", Path: "/settings/audit", Show: cohort.Actor.CanViewAudit},
+	{Key: "api-keys", Label: "API keys", Path: "/settings/api-keys", Show: cohort.Actor.CanManageIntegrations},
+	{Key: "webhooks", Label: "Webhooks", Path: "/settings/webhooks", Show: cohort.Actor.CanManageIntegrations},
 }
 
 // settingsNavFor returns the entries a may see, marking current.

@@ -99,6 +99,26 @@ func (h *Handler) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/directory", Handler: f(h.handleDirectory)},
 		{Method: "GET", Pattern: "/account/password", Handler: f(h.handleOwnPasswordForm)},
 		{Method: "POST", Pattern: "/account/password", Handler: f(h.handleOwnPassword)},
+
+		// Integrations and the record (issues 5 and 7): API keys and
+		// webhooks for the account owner, the audit log and a group's
+		// history for managers.
+		{Method: "GET", Pattern: "/settings/api-keys", Handler: f(h.handleAPIKeyList)},
+		{Method: "GET", Pattern: "/settings/api-keys/new", Handler: f(h.handleAPIKeyNew)},
+		{Method: "POST", Pattern: "/settings/api-keys/new", Handler: f(h.handleAPIKeyCreate)},
+		{Method: "GET", Pattern: "/settings/api-keys/{id}/revoke", Handler: f(h.handleAPIKeyRevokeConfirm)},
+		{Method: "POST", Pattern: "/settings/api-keys/{id}/revoke", Handler: f(h.handleAPIKeyRevoke)},
+		{Method: "GET", Pattern: "/settings/webhooks", Handler: f(h.handleWebhookList)},
+		{Method: "GET", Pattern: "/settings/webhooks/new", Handler: f(h.handleWebhookNew)},
+		{Method: "POST", Pattern: "/settings/webhooks/new", Handler: f(h.handleWebhookCreate)},
+		{Method: "GET", Pattern: "/settings/webhooks/{id}", Handler: f(h.handleWebhookView)},
+		{Method: "POST", Pattern: "/settings/webhooks/{id}/resume", Handler: f(h.handleWebhookResume)},
+		{Method: "POST", Pattern: "/settings/webhooks/{id}/resend", Handler: f(h.handleWebhookResend)},
+		{Method: "GET", Pattern: "/settings/webhooks/{id}/delete", Handler: f(h.handleWebhookDeleteConfirm)},
+		{Method: "POST", Pattern: "/settings/webhooks/{id}/delete", Handler: f(h.handleWebhookDelete)},
+		{Method: "GET", Pattern: "/settings/audit", Handler: f(h.handleAuditLog)},
+		{Method: "GET", Pattern: "/settings/audit/export.csv", Handler: f(h.handleAuditExport)},
+		{Method: "GET", Pattern: "/settings/groups/{id}/history.csv", Handler: f(h.handleGroupHistoryCSV)},
 	}
 }
 

@@ -1,0 +1,365 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/cohorthq/cohort"
+)
+
+// Settings → Webhooks (account owner only): the URLs that receive events,
+// each with its delivery log and Resend. A new webhook's signing secret
+// is shown once. Services.Webhooks refuses URLs that reach private or
+// loopback addresses (the events package wraps the store), and the
+// message lands on the URL field.
+
+// deliveriesShown is how many deliveries a webhook's page lists.
+const deliveriesShown = 100
+
+// eventChoices describe each event type next to its checkbox.
+var eventChoices = map[string]string{
+	cohort.ActionGroupCreated:        "A group was created.",
+	cohort.ActionGroupUpdated:        "A group's name or description changed.",
+	cohort.ActionGroupMembersChanged: "Users were added to or removed from a group.",
+	cohort.ActionGroupArchived:       "A group was archived.",
+	cohort.ActionGroupRestored:       "A group was restored.",
+	cohort.ActionUserCreated:         "A staff member was added.",
+	cohort.ActionUserUpdated:         "A staff member's email, name or role changed.",
+	cohort.ActionUserArchived:        "A staff member was archived.",
+	cohort.ActionUserRestored:        "A staff member was restored.",
+}
+
+type eventChoice struct {
+	Type string
+	Hint string
+}
+
+func eventChoiceList() []eventChoice {
+	out := make([]eventChoice, len(cohort.EventTypes))
+	for i, t := range cohort.EventTypes {
+		out[i] = eventChoice{Type: t, Hint: eventChoices[t]}
+	}
+	return out
+}
+
+// webhookRow is a webhook as the pages show it.
+type webhookRow struct {
+	*cohort.Webhook
+	Created stamp
+	Paused  stamp
+	// AllEvents: subscribed to every type ("*").
+	AllEvents bool
+}
+
+func webhookRowOf(wh *cohort.Webhook) webhookRow {
+	row := webhookRow{Webhook: wh, Created: stampOf(&wh.CreatedAt), Paused: stampOf(wh.PausedAt)}
+	for _, e := range wh.Events {
+		row.AllEvents = row.AllEvents || e == "*"
+	}
+	return row
+}
+
+// Confirmations on the webhook pages; the URL comes from the store.
+var webhookDone = map[string]string{
+	"resumed": "Webhook resumed. Deliveries that were waiting go out now.",
+	"resent":  "The delivery is queued and will be sent again within a few seconds.",
+	"deleted": "Webhook deleted. Nothing more is sent to it; its delivery log is kept in the audit log.",
+}
+
+type webhookListView struct {
+	Page
+	Webhooks []webhookRow
+	// Paused lists the paused webhooks again, at the top, so the owner
+	// notices them.
+	Paused []webhookRow
+}
+
+func (h *Handler) handleWebhookList(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r, "webhooks") {
+		return
+	}
+	hooks, err := h.svc.Webhooks.FindWebhooks(r.Context())
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	v := webhookListView{Page: h.settingsPage(r, "webhooks", "Webhooks")}
+	for _, wh := range hooks {
+		row := webhookRowOf(wh)
+		v.Webhooks = append(v.Webhooks, row)
+		if !wh.Active {
+			v.Paused = append(v.Paused, row)
+		}
+	}
+	if d := r.URL.Query().Get("done"); d == "deleted" {
+		v.Flash = webhookDone[d]
+	}
+	h.render(w, r, http.StatusOK, "webhooks", v)
+}
+
+type webhookFormView struct {
+	Page
+	URL     string
+	Events  map[string]bool
+	Choices []eventChoice
+	Errors  map[string][]string
+	Message string
+}
+
+func (v *webhookFormView) fieldError(field, msg string) {
+	if v.Errors == nil {
+		v.Errors = map[string][]string{}
+	}
+	v.Errors[field] = append(v.Errors[field], msg)
+}
+
+func (h *Handler) newWebhookForm(r *http.Request) webhookFormView {
+	return webhookFormView{Page: h.settingsPage(r, "webhooks", "Add webhook"), Events: map[string]bool{}, Choices: eventChoiceList()}
+}
+
+func (h *Handler) handleWebhookNew(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r, "webhooks") {
+		return
+	}
+	h.render(w, r, http.StatusOK, "webhook_form", h.newWebhookForm(r))
+}
+
+// webhookCreatedView shows a new webhook's signing secret, once.
+type webhookCreatedView struct {
+	Page
+	Webhook webhookRow
+	Secret  string
+}
+
+// maxWebhookURL bounds the URL field before it reaches the check (which
+// names its own, lower limit).
+const maxWebhookURL = 8192
+
+// echoURL is how much of a typed URL the form shows again.
+const echoURL = 2100
+
+func (h *Handler) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r, "webhooks") || !h.parseForm(w, r) {
+		return
+	}
+	form := r.PostForm
+	v := h.newWebhookForm(r)
+	raw := form.Get("url")
+	v.URL = cleanText(raw, echoURL)
+	c := cohort.WebhookCreate{URL: raw}
+	switch {
+	case len(raw) > maxWebhookURL:
+		v.fieldError("url", "The URL is too long: use the address your receiver gives you, which is much shorter.")
+	case hasBadControl(raw) || strings.ContainsAny(raw, "\r\n\t"):
+		v.fieldError("url", "The URL contains characters that cannot be in an address: paste it again.")
+	}
+	for _, e := range form["event"] {
+		if _, ok := eventChoices[e]; !ok {
+			v.fieldError("events", "Choose event types from the list.")
+			continue
+		}
+		if !v.Events[e] {
+			v.Events[e] = true
+			c.Events = append(c.Events, e)
+		}
+	}
+	if len(c.Events) == 0 && len(v.Errors["events"]) == 0 {
+		v.fieldError("events", "Choose at least one event type to send.")
+	}
+	if len(v.Errors) == 0 {
+		wh, err := h.svc.Webhooks.CreateWebhook(r.Context(), c)
+		switch cohort.ErrorCode(err) {
+		case "":
+			w.Header().Set("Cache-Control", "no-store")
+			h.render(w, r, http.StatusCreated, "webhook_created", webhookCreatedView{
+				Page: h.settingsPage(r, "webhooks", "Webhook added"), Webhook: webhookRowOf(wh), Secret: wh.Secret})
+			return
+		case cohort.EINVALID:
+			for f, msgs := range cohort.ErrorFields(err) {
+				if f != "events" {
+					f = "url"
+				}
+				for _, m := range msgs {
+					v.fieldError(f, m)
+				}
+			}
+			if len(cohort.ErrorFields(err)) == 0 {
+				v.fieldError("url", cohort.ErrorMessage(err))
+			}
+		default:
+			h.serviceError(w, r, err)
+			return
+		}
+	}
+	v.Message = "The webhook was not added. Correct the marked fields and select Add webhook again."
+	h.render(w, r, http.StatusUnprocessableEntity, "webhook_form", v)
+}
+
+// loadWebhook finds the webhook named in the address; another practice's
+// or a deleted one is 404.
+func (h *Handler) loadWebhook(w http.ResponseWriter, r *http.Request) (*cohort.Webhook, bool) {
+	id := r.PathValue("id")
+	msg := "There is no such webhook. It may have been deleted, or the link is wrong."
+	if !validID(id) {
+		h.notFound(w, r, msg)
+		return nil, false
+	}
+	wh, err := h.svc.Webhooks.FindWebhookByID(r.Context(), id)
+	if err != nil {
+		if cohort.ErrorCode(err) == cohort.ENOTFOUND {
+			h.notFound(w, r, msg)
+			return nil, false
+		}
+		h.serviceError(w, r, err)
+		return nil, false
+	}
+	return wh, true
+}
+
+// deliveryRow is one delivery in the log.
+type deliveryRow struct {
+	*cohort.Delivery
+	StatusText  string
+	LastAttempt stamp
+	NextAttempt stamp
+	Delivered   stamp
+}
+
+func deliveryRowOf(d *cohort.Delivery) deliveryRow {
+	row := deliveryRow{Delivery: d, LastAttempt: stampOf(d.LastAttempAt), Delivered: stampOf(d.DeliveredAt)}
+	switch d.Status {
+	case "delivered":
+		row.StatusText = "Delivered"
+	case "failed":
+		row.StatusText = "Failed"
+	case "pending":
+		row.StatusText = "Waiting"
+		if d.Attempts > 0 {
+			row.StatusText = "Retrying"
+		}
+		next := d.NextAttempt
+		row.NextAttempt = stampOf(&next)
+	default:
+		row.StatusText = d.Status
+	}
+	return row
+}
+
+type webhookView struct {
+	Page
+	Webhook    webhookRow
+	Deliveries []deliveryRow
+	Message    string
+}
+
+func webhookURL(id string) string { return "/settings/webhooks/" + url.PathEscape(id) }
+
+func (h *Handler) handleWebhookView(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r, "webhooks") {
+		return
+	}
+	wh, ok := h.loadWebhook(w, r)
+	if !ok {
+		return
+	}
+	h.renderWebhook(w, r, http.StatusOK, wh, "")
+}
+
+func (h *Handler) renderWebhook(w http.ResponseWriter, r *http.Request, status int, wh *cohort.Webhook, msg string) {
+	ds, err := h.svc.Webhooks.FindDeliveries(r.Context(), wh.ID, deliveriesShown)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	v := webhookView{Page: h.settingsPage(r, "webhooks", "Webhook"), Webhook: webhookRowOf(wh), Message: msg}
+	for _, d := range ds {
+		v.Deliveries = append(v.Deliveries, deliveryRowOf(d))
+	}
+	if d := r.URL.Query().Get("done"); d == "resumed" || d == "resent" {
+		v.Flash = webhookDone[d]
+	}
+	h.render(w, r, status, "webhook", v)
+}
+
+func (h *Handler) handleWebhookResume(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r, "webhooks") {
+		return
+	}
+	wh, ok := h.loadWebhook(w, r)
+	if !ok {
+		return
+	}
+	if err := h.svc.Webhooks.ResumeWebhook(r.Context(), wh.ID); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, webhookURL(wh.ID)+"?done=resumed", http.StatusSeeOther)
+}
+
+// handleWebhookResend queues one delivery of this webhook again. The
+// delivery must be in this webhook's log, so a form cannot resend
+// another webhook's deliveries through this page.
+func (h *Handler) handleWebhookResend(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r, "webhooks") {
+		return
+	}
+	wh, ok := h.loadWebhook(w, r)
+	if !ok || !h.parseForm(w, r) {
+		return
+	}
+	id := r.PostForm.Get("delivery")
+	ds, err := h.svc.Webhooks.FindDeliveries(r.Context(), wh.ID, 1000)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	found := false
+	for _, d := range ds {
+		found = found || d.ID == id
+	}
+	if !found {
+		h.renderWebhook(w, r, http.StatusUnprocessableEntity, wh,
+			"That delivery is not in this webhook's log, so nothing was sent. Choose Resend next to a delivery below.")
+		return
+	}
+	switch err := h.svc.Webhooks.ResendDelivery(r.Context(), id); cohort.ErrorCode(err) {
+	case "":
+		http.Redirect(w, r, webhookURL(wh.ID)+"?done=resent", http.StatusSeeOther)
+	case cohort.EINVALID:
+		h.renderWebhook(w, r, http.StatusConflict, wh, cohort.ErrorMessage(err))
+	default:
+		h.serviceError(w, r, err)
+	}
+}
+
+type webhookDeleteView struct {
+	Page
+	Webhook webhookRow
+}
+
+func (h *Handler) handleWebhookDeleteConfirm(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r, "webhooks") {
+		return
+	}
+	wh, ok := h.loadWebhook(w, r)
+	if !ok {
+		return
+	}
+	h.render(w, r, http.StatusOK, "webhook_delete", webhookDeleteView{Page: h.settingsPage(r, "webhooks", "Delete webhook"), Webhook: webhookRowOf(wh)})
+}
+
+func (h *Handler) handleWebhookDelete(w http.ResponseWriter, r *http.Request) {
+	if !h.requireOwner(w, r, "webhooks") {
+		return
+	}
+	wh, ok := h.loadWebhook(w, r)
+	if !ok {
+		return
+	}
+	if err := h.svc.Webhooks.DeleteWebhook(r.Context(), wh.ID); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/settings/webhooks?done=deleted", http.StatusSeeOther)
+}

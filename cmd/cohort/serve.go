@@ -82,20 +82,6 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 		return err
 	}
 
-	// The relay delivers webhooks from the outbox. Every instance runs one;
-	// the store's leases keep them from sending a delivery twice at once.
-	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopRelay()
-	relayDone := make(chan error, 1)
-	relay := events.NewRelay(svc, db.Subscribe, logger, events.RelayOptions{AllowPrivate: cfg.WebhookAllowPrivate})
-	go func() { relayDone <- relay.Run(relayCtx) }()
-	waitRelay := func() {
-		stopRelay()
-		if err := <-relayDone; err != nil {
-			logger.Error("webhook relay stopped", "err", err)
-		}
-	}
-
 	// The certificate is loaded before listening so that a wrong file is
 	// reported at once, not after the URL has been printed.
 	var tlsConfig *tls.Config
@@ -116,6 +102,20 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 		scheme = "https"
 	}
 	url := scheme + "://" + displayAddr(ln.Addr())
+
+	// The relay delivers webhooks from the outbox. Every instance runs one;
+	// the store's leases keep them from sending a delivery twice at once.
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	relayDone := make(chan error, 1)
+	relay := events.NewRelay(svc, db.Subscribe, logger, events.RelayOptions{AllowPrivate: cfg.WebhookAllowPrivate})
+	go func() { relayDone <- relay.Run(relayCtx) }()
+	waitRelay := func() {
+		stopRelay()
+		if err := <-relayDone; err != nil {
+			logger.Error("webhook relay stopped", "err", err)
+		}
+	}
 
 	// Long-lived streams end when shutdown starts; ordinary requests get
 	// ShutdownTimeout to finish.

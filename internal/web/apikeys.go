@@ -175,8 +175,9 @@ func (h *Handler) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 		case d.After(time.Now().AddDate(maxKeyYears, 0, 0)):
 			v.fieldError("expires_at", fmt.Sprintf("Choose an expiry date within %d years, or leave it empty for a key that does not expire.", maxKeyYears))
 		default:
-			// The key works until the end of the chosen day.
-			end := d.AddDate(0, 0, 1)
+			// The key works until the end of the chosen day, and the list
+			// shows that day ("27 Dec 2026, 23:59"), not the next.
+			end := d.AddDate(0, 0, 1).Add(-time.Second)
 			c.ExpiresAt = &end
 		}
 	}

@@ -149,6 +149,8 @@ func (h *Handler) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
 	v.URL = cleanText(raw, echoURL)
 	c := cohort.WebhookCreate{URL: raw}
 	switch {
+	case strings.TrimSpace(raw) == "":
+		v.fieldError("url", "Enter the URL that should receive the events, e.g. https://example.com/webhooks/cohort.")
 	case len(raw) > maxWebhookURL:
 		v.fieldError("url", "The URL is too long: use the address your receiver gives you, which is much shorter.")
 	case hasBadControl(raw) || strings.ContainsAny(raw, "\r\n\t"):

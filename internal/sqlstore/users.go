@@ -174,61 +174,173 @@ func (db *DB) FindUsers(ctx context.Context, f cohort.UserFilter) (*cohort.UserP
 	return db.findUsers(ctx, a.WorkspaceID, f)
 }
 
+// bigGroup is the membership size from which a group filter walks the
+// staff in list order and probes each one's membership (cost grows with
+// the page), instead of collecting the members and sorting them (cost
+// grows with the group).
+const bigGroup = 1000
+
 // findUsers pages through users ordered by (family_key, given_key, id).
+//
+// A search (Query) is one index range scan per searched key — family,
+// given, "given family" and email — over indexes that lead with
+// (workspace_id, status) and carry the sort key, unioned; the page is cut
+// from that union and only its rows are read in full. So a search costs
+// what it matches, not the size of the practice.
 func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFilter) (*cohort.UserPage, error) {
+	if f.Status != "" && !f.Status.Valid() {
+		return nil, cohort.FieldError("status", "Choose a status: active or archived.")
+	}
+	if f.Role != "" && !f.Role.Valid() {
+		return nil, cohort.FieldError("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
+	}
 	var p args
-	where := []string{"workspace_id = " + p.add(workspaceID)}
+	base := []string{"workspace_id = " + p.add(workspaceID)}
+	status := "status IN ('active', 'archived')"
 	if f.Status != "" {
-		if !f.Status.Valid() {
-			return nil, cohort.FieldError("status", "Choose a status: active or archived.")
-		}
-		where = append(where, "status = "+p.add(string(f.Status)))
+		status = "status = " + p.add(string(f.Status))
+		base = append(base, status)
 	}
 	if f.Role != "" {
-		if !f.Role.Valid() {
-			return nil, cohort.FieldError("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
-		}
-		where = append(where, "role = "+p.add(string(f.Role)))
-	}
-	if q := personKey(f.Query); q != "" {
-		// One index range scan per searched key, unioned: each stays fast
-		// over tens of thousands of staff.
-		ws, lo, hi := p.add(workspaceID), p.add(q), p.add(prefixEnd(q))
-		var parts []string
-		for _, col := range []string{"family_key", "given_key", "full_key", "email"} {
-			parts = append(parts, "SELECT id FROM users WHERE workspace_id = "+ws+" AND "+col+" >= "+lo+" AND "+col+" < "+hi)
-		}
-		where = append(where, "id IN ("+strings.Join(parts, " UNION ")+")")
+		base = append(base, "role = "+p.add(string(f.Role)))
 	}
 	if f.Email != "" {
-		where = append(where, "email = "+p.add(cohort.NormalizeEmail(f.Email)))
+		base = append(base, "email = "+p.add(cohort.NormalizeEmail(f.Email)))
 	}
 	if f.ExternalID != "" {
-		where = append(where, "external_id = "+p.add(f.ExternalID))
+		base = append(base, "external_id = "+p.add(f.ExternalID))
 	}
 	if f.IDs != nil {
-		where = append(where, "id IN ("+db.d.idList(p.add(jsonIDs(f.IDs)))+")")
+		base = append(base, "id IN ("+db.d.idList(p.add(jsonIDs(f.IDs)))+")")
 	}
-	if len(f.GroupIDs) == 1 {
-		where = append(where, "id IN (SELECT user_id FROM memberships WHERE group_id = "+p.add(f.GroupIDs[0])+")")
-	} else if len(f.GroupIDs) > 1 {
-		where = append(where, "id IN (SELECT user_id FROM memberships WHERE group_id IN ("+db.d.idList(p.add(jsonIDs(f.GroupIDs)))+"))")
+	var active, archived int // the group filter's counters
+	if len(f.GroupIDs) > 0 {
+		var err error
+		if active, archived, err = db.groupSizes(ctx, workspaceID, f.GroupIDs); err != nil {
+			return nil, err
+		}
+		var in string
+		if len(f.GroupIDs) == 1 {
+			in = "= " + p.add(f.GroupIDs[0])
+		} else {
+			in = "IN (" + db.d.idList(p.add(jsonIDs(f.GroupIDs))) + ")"
+		}
+		if active+archived >= bigGroup {
+			base = append(base, "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id "+in+")")
+		} else {
+			base = append(base, "id IN (SELECT user_id FROM memberships WHERE group_id "+in+")")
+		}
 	}
 	if f.ExcludeGroupID != "" {
-		where = append(where, "id NOT IN (SELECT user_id FROM memberships WHERE group_id = "+p.add(f.ExcludeGroupID)+")")
+		base = append(base, "NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = "+p.add(f.ExcludeGroupID)+" AND m.user_id = users.id)")
 	}
 	if f.UpdatedAfter != nil {
-		where = append(where, "updated_at > "+p.add(ts(*f.UpdatedAfter)))
+		base = append(base, "updated_at > "+p.add(ts(*f.UpdatedAfter)))
 	}
 	if f.UpdatedBefore != nil {
-		where = append(where, "updated_at < "+p.add(ts(*f.UpdatedBefore)))
-	}
-	var total int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE `+strings.Join(where, " AND "), p...).Scan(&total); err != nil {
-		return nil, mapError(err)
+		base = append(base, "updated_at < "+p.add(ts(*f.UpdatedBefore)))
 	}
 	ks := keyset{cols: []string{"family_key", "given_key", "id"}}
-	q, err := ks.query(`SELECT `+userCols+`, family_key, given_key FROM users`, where, &p, f.Limit, f.Offset, f.After, f.Before)
+	q := personKey(f.Query)
+	if q == "" {
+		total := -1
+		if len(f.GroupIDs) == 1 && len(base) == 2+btoi(f.Status != "") {
+			// Only a group and a status: the maintained counters answer.
+			switch f.Status {
+			case cohort.StatusActive:
+				total = active
+			case cohort.StatusArchived:
+				total = archived
+			default:
+				total = active + archived
+			}
+		}
+		page, err := db.userPage(ctx, ks, `SELECT `+userCols+`, family_key, given_key FROM users`, base, p, total, f)
+		if err != nil {
+			return nil, err
+		}
+		return page.UserPage, nil
+	}
+	lo, hi := p.add(q), p.add(prefixEnd(q))
+	var arms []string
+	for _, col := range []string{"family_key", "given_key", "full_key", "email"} {
+		arm := append([]string{col + " >= " + lo, col + " < " + hi}, base...)
+		if f.Status == "" {
+			arm = append(arm, status)
+		}
+		arms = append(arms, "SELECT family_key, given_key, id FROM users WHERE "+strings.Join(arm, " AND "))
+	}
+	matches := "(" + strings.Join(arms, " UNION ") + ") AS matches"
+	var total int
+	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+matches, p...).Scan(&total); err != nil {
+		return nil, mapError(err)
+	}
+	sel, err := ks.query(`SELECT id FROM `+matches, []string{"1 = 1"}, &p, f.Limit, f.Offset, f.After, f.Before)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, sel, p...)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	ids, err := scanStrings(rows)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	// Read the page's rows in full, then put them in the page's order.
+	var p2 args
+	page, err := db.userPage(ctx, ks, `SELECT `+userCols+`, family_key, given_key FROM users`,
+		[]string{"id IN (" + db.d.idList(p2.add(jsonIDs(ids))) + ")"}, p2, total, cohort.UserFilter{})
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]int, len(page.Users))
+	for i, u := range page.Users {
+		byID[u.ID] = i
+	}
+	users := make([]*cohort.User, 0, len(ids))
+	keys := make([][]string, 0, len(ids))
+	for _, id := range ids {
+		if i, ok := byID[id]; ok {
+			users = append(users, page.Users[i])
+			keys = append(keys, page.keys[i])
+		}
+	}
+	out := &cohort.UserPage{Total: total}
+	out.Users, out.Next, out.Prev = pageOf(f.Limit, users, keys, f.After, f.Before)
+	return out, nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// groupSizes sums the member counters of the workspace's groups among ids.
+func (db *DB) groupSizes(ctx context.Context, workspaceID string, ids []string) (active, archived int, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(member_count), 0), COALESCE(SUM(archived_member_count), 0)
+		FROM groups WHERE workspace_id = $1 AND id IN (`+db.d.idList("$2")+`)`, workspaceID, jsonIDs(ids)).Scan(&active, &archived)
+	return active, archived, mapError(err)
+}
+
+// keyedUsers is a page of users with each row's sort key, before the page
+// cursors are made.
+type keyedUsers struct {
+	*cohort.UserPage
+	keys [][]string
+}
+
+// userPage runs a keyset page query over users; total < 0 counts with the
+// same filter.
+func (db *DB) userPage(ctx context.Context, ks keyset, sel string, where []string, p args, total int, f cohort.UserFilter) (*keyedUsers, error) {
+	if total < 0 {
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE `+strings.Join(where, " AND "), p...).Scan(&total); err != nil {
+			return nil, mapError(err)
+		}
+	}
+	q, err := ks.query(sel, where, &p, f.Limit, f.Offset, f.After, f.Before)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +363,7 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 	if err := rows.Err(); err != nil {
 		return nil, mapError(err)
 	}
-	page := &cohort.UserPage{Total: total}
+	page := &keyedUsers{UserPage: &cohort.UserPage{Total: total}, keys: keys}
 	page.Users, page.Next, page.Prev = pageOf(f.Limit, users, keys, f.After, f.Before)
 	return page, nil
 }

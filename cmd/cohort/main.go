@@ -79,8 +79,6 @@ func commands() []command {
 		{"export", "export staff or groups as CSV", cmdExport},
 		{"apikey", "create, list or revoke API keys", cmdAPIKey},
 		{"webhook", "create, list or delete webhooks", cmdWebhook},
-		{"import", "import staff or groups from CSV (all rows or none)", cmdImport},
-		{"export", "export staff or groups as CSV", cmdExport},
 		{"backup", "write a consistent copy of the database to a file", cmdBackup},
 		{"version", "print the version", cmdVersion},
 	}

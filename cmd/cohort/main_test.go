@@ -192,6 +192,16 @@ func TestNoArgumentsPrintsUsageListingEveryCommand(t *testing.T) {
 	}
 }
 
+func TestCommandNamesAreUnique(t *testing.T) {
+	seen := map[string]bool{}
+	for _, c := range commands() {
+		if seen[c.name] {
+			t.Errorf("command %q is listed twice", c.name)
+		}
+		seen[c.name] = true
+	}
+}
+
 func TestCommandHelp(t *testing.T) {
 	r := runCLI(t, nil, "", "serve", "--help")
 	if r.err != nil {

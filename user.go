@@ -167,7 +167,7 @@ func (c *UserCreate) Validate() error {
 		v.Add("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
 	}
 	if c.Password != "" {
-		if err := ValidatePassword(c.Password, nil); err != nil {
+		if err := ValidatePassword(c.Password, IsCommonPassword); err != nil {
 			v.Add("password", ErrorMessage(err))
 		}
 	}

@@ -91,6 +91,9 @@ func (c *dbCommand) open(ctx context.Context, e *env) (*sqlstore.DB, error) {
 func services(db *sqlstore.DB, cfg *config.Config) cohort.Services {
 	svc := db.Services()
 	svc.Webhooks = events.CheckWebhookURLs(svc.Webhooks, cfg.WebhookAllowPrivate)
+	// Failed sign-ins are counted in the database, per email and per
+	// client address, so every instance refuses a guesser alike.
+	svc.Auth = cohort.ThrottleSignIn(svc.Auth, db, cohort.SignInLimits{})
 	return svc
 }
 
@@ -133,7 +136,7 @@ func readPassword(e *env, who string) (string, error) {
 			if err != nil {
 				return "", err
 			}
-			if err := cohort.ValidatePassword(pw, nil); err != nil {
+			if err := cohort.ValidatePassword(pw, cohort.IsCommonPassword); err != nil {
 				return "", errors.New(cohort.ErrorMessage(err))
 			}
 			again, err := ask("The same password again: ")
@@ -154,7 +157,7 @@ func readPassword(e *env, who string) (string, error) {
 	if pw == "" {
 		return "", fmt.Errorf("no password on standard input for %s: pipe one in, e.g. printf '%%s\\n' \"$PASSWORD\" | cohort …, or run the command in a terminal", who)
 	}
-	if err := cohort.ValidatePassword(pw, nil); err != nil {
+	if err := cohort.ValidatePassword(pw, cohort.IsCommonPassword); err != nil {
 		return "", errors.New(cohort.ErrorMessage(err))
 	}
 	return pw, nil

@@ -126,6 +126,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    server.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		TLSConfig:         tlsConfig,
@@ -192,6 +193,7 @@ func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger
 	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), scim.New(svc, logger).Routes(), live.Routes()}
 	return server.New(server.Config{
 		TLS:         cfg.HTTPS(),
+		TrustProxy:  cfg.BehindTLSProxy,
 		SessionIdle: cfg.SessionIdle,
 		Ready:       db.Ping,
 	}, svc, logger, routes...), nil

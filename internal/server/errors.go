@@ -48,7 +48,7 @@ func codeFor(status int) string {
 		return "forbidden"
 	case http.StatusNotFound:
 		return "not_found"
-	case http.StatusRequestEntityTooLarge:
+	case http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong:
 		return "too_large"
 	case http.StatusServiceUnavailable:
 		return "unavailable"

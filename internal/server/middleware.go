@@ -6,11 +6,15 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/netip"
 	"regexp"
 	"runtime/debug"
+	"strings"
 	"time"
 
+	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/httpx"
 )
 
@@ -34,6 +38,28 @@ func (s *Server) requestID(next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		next.ServeHTTP(w, r.WithContext(httpx.WithRequestID(r.Context(), id)))
+	})
+}
+
+// clientAddr puts the client's IP address in the context, where sign-in
+// throttling reads it: the connection's peer, or behind a trusted proxy
+// the address the proxy appended last to X-Forwarded-For (earlier entries
+// are whatever the client sent, so they are never trusted).
+func (s *Server) clientAddr(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			addr = r.RemoteAddr
+		}
+		if s.cfg.TrustProxy {
+			if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+				list := strings.Split(xff[len(xff)-1], ",")
+				if ip, err := netip.ParseAddr(strings.TrimSpace(list[len(list)-1])); err == nil {
+					addr = ip.String()
+				}
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(cohort.NewContextWithClientAddr(r.Context(), addr)))
 	})
 }
 
@@ -161,6 +187,19 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		h.Set("Cache-Control", "no-store")
 		if s.cfg.TLS {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitURL refuses request targets longer than MaxURLBytes with 414, so
+// no handler parses a megabyte query string.
+func (s *Server) limitURL(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.RequestURI) > MaxURLBytes || len(r.URL.RawQuery)+len(r.URL.Path) > MaxURLBytes {
+			s.writeError(w, r, http.StatusRequestURITooLong, "Address too long",
+				fmt.Sprintf("The address is longer than Cohort accepts (%s). Search for less at once, or send the data in the request body.", byteSize(MaxURLBytes)))
+			return
 		}
 		next.ServeHTTP(w, r)
 	})

@@ -28,6 +28,10 @@ type Config struct {
 	// MaxBodyBytes limits request bodies unless a route says otherwise
 	// (default 1 MiB).
 	MaxBodyBytes int64
+	// TrustProxy says a reverse proxy in front appends the client's
+	// address to X-Forwarded-For: sign-in throttling then counts the last
+	// entry of that header instead of the proxy's own address.
+	TrustProxy bool
 	// Ready reports whether the server can serve (the database answers);
 	// GET /readyz calls it. Nil means always ready.
 	Ready func(ctx context.Context) error
@@ -37,6 +41,17 @@ type Config struct {
 const (
 	DefaultSessionIdle  = 2 * time.Hour
 	DefaultMaxBodyBytes = 1 << 20
+)
+
+// Limits on the request line and headers. Cohort's own URLs and headers
+// are short (IDs, a search word, a cursor, one session cookie); a client
+// sending more is refused before any work is done.
+const (
+	// MaxURLBytes bounds the request target (path and query): 414 above.
+	MaxURLBytes = 8 << 10
+	// MaxHeaderBytes is for http.Server.MaxHeaderBytes: the request line
+	// and all headers together; net/http answers 431 above it.
+	MaxHeaderBytes = 64 << 10
 )
 
 // Server is the whole HTTP surface. It is an http.Handler.
@@ -82,7 +97,7 @@ func New(cfg Config, svc cohort.Services, logger *slog.Logger, routes ...[]httpx
 	// (HTML or problem JSON) rather than the mux's plain text.
 	s.mux.Handle("/", s.wrapRoute(httpx.Route{Pattern: "/", Stateless: true, Public: true, Handler: http.HandlerFunc(s.notFound)}))
 
-	s.h = s.requestID(s.accessLog(s.recoverPanics(s.securityHeaders(s.mux))))
+	s.h = s.requestID(s.clientAddr(s.accessLog(s.recoverPanics(s.securityHeaders(s.limitURL(s.mux))))))
 	return s
 }
 

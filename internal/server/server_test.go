@@ -153,6 +153,14 @@ func TestNotFoundAndAPIAnswers(t *testing.T) {
 		httpx.Route{Method: "POST", Pattern: "/api/v1/things", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusCreated)
 		})},
+		// Routes that authenticate keys themselves are Public, as the API's are.
+		httpx.Route{Method: "GET", Pattern: "/api/v1/keyed", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, ok := cohort.ActorFromContext(r.Context())
+			_, _ = w.Write([]byte("reached, actor=" + map[bool]string{true: "yes", false: "no"}[ok]))
+		})},
+		httpx.Route{Method: "POST", Pattern: "/api/v1/keyed", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusCreated)
+		})},
 	)
 	res, body := s.do(t, "GET", "/no/such/page", nil, nil)
 	if res.StatusCode != 404 || !strings.Contains(res.Header.Get("Content-Type"), "text/html") || !strings.Contains(body, "Page not found") {
@@ -171,13 +179,19 @@ func TestNotFoundAndAPIAnswers(t *testing.T) {
 	if res.StatusCode != 401 || json.Unmarshal([]byte(body), &p) != nil || p.Code != "unauthorized" {
 		t.Errorf("signed-out API: %d %s", res.StatusCode, body)
 	}
-	// With a key the route authenticates itself; no CSRF token needed.
-	res, body = s.do(t, "GET", "/api/v1/things", nil, map[string]string{"Authorization": "Bearer k"})
+	// A public route authenticates the key itself; no CSRF token needed.
+	res, body = s.do(t, "GET", "/api/v1/keyed", nil, map[string]string{"Authorization": "Bearer k"})
 	if res.StatusCode != 200 || body != "reached, actor=no" {
 		t.Errorf("keyed API: %d %s", res.StatusCode, body)
 	}
-	if res, _ = s.do(t, "POST", "/api/v1/things", nil, map[string]string{"Authorization": "Bearer k", "Sec-Fetch-Site": "same-origin"}); res.StatusCode != http.StatusCreated {
+	if res, _ = s.do(t, "POST", "/api/v1/keyed", nil, map[string]string{"Authorization": "Bearer k", "Sec-Fetch-Site": "same-origin"}); res.StatusCode != http.StatusCreated {
 		t.Errorf("keyed API POST: %d", res.StatusCode)
+	}
+	// On a route that does not take keys, a key is no sign-in: the gate
+	// answers, and the handler never runs without an actor.
+	res, body = s.do(t, "GET", "/api/v1/things", nil, map[string]string{"Authorization": "Bearer k"})
+	if res.StatusCode != 401 || strings.Contains(body, "reached") {
+		t.Errorf("key on a sign-in route: %d %s", res.StatusCode, body)
 	}
 	// A browser POST to the API without a token: CSRF refusal as JSON.
 	res, body = s.do(t, "POST", "/api/v1/things", nil, nil)

@@ -187,14 +187,17 @@ func (s *Server) csrfRefused(w http.ResponseWriter, r *http.Request) {
 }
 
 // gate sends a signed-out request for a non-public route to the sign-in
-// page (or answers 401 on the machine interfaces). A request with an
-// Authorization header is left to the route, which authenticates keys.
+// page (or answers 401 on the machine interfaces). Routes that take API
+// keys authenticate them themselves and are Public; on every other route
+// an Authorization header is no sign-in (the session middleware ignores
+// cookies on such requests), so without an actor it is refused here
+// rather than reaching a handler that expects a signed-in person.
 func (s *Server) gate(rt httpx.Route, next http.Handler) http.Handler {
 	if rt.Public {
 		return next
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := cohort.ActorFromContext(r.Context()); ok || r.Header.Get("Authorization") != "" {
+		if _, ok := cohort.ActorFromContext(r.Context()); ok {
 			next.ServeHTTP(w, r)
 			return
 		}

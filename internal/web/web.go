@@ -60,7 +60,7 @@ func New(svc cohort.Services, logger *slog.Logger, opts Options) (*Handler, erro
 // actor's permission themselves and answer 403; the store checks again.
 func (h *Handler) Routes() []httpx.Route {
 	f := func(fn http.HandlerFunc) http.Handler { return fn }
-	return []httpx.Route{
+	return append([]httpx.Route{
 		{Method: "GET", Pattern: "/static/{file}", Public: true, Stateless: true, Handler: f(h.handleStatic)},
 		{Method: "GET", Pattern: "/{$}", Handler: f(h.handleHome)},
 		{Method: "GET", Pattern: "/signin", Public: true, Handler: f(h.handleSignInForm)},
@@ -119,7 +119,7 @@ func (h *Handler) Routes() []httpx.Route {
 		{Method: "GET", Pattern: "/settings/audit", Handler: f(h.handleAuditLog)},
 		{Method: "GET", Pattern: "/settings/audit/export.csv", Handler: f(h.handleAuditExport)},
 		{Method: "GET", Pattern: "/settings/groups/{id}/history.csv", Handler: f(h.handleGroupHistoryCSV)},
-	}
+	}, h.sessionRoutes()...)
 }
 
 // Page is what the shared layout needs; every page's view model embeds it.

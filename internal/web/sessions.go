@@ -1,0 +1,91 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/httpx"
+)
+
+// Sign out everywhere: a person ends every browser session of their own
+// (a lost phone, a shared computer), and the account owner ends every
+// session of any staff member (a laptop stolen, someone leaving before
+// they are archived). Sessions live in the database, so this reaches
+// every instance at once.
+
+type sessionsView struct {
+	Page
+	// User is the staff member whose sessions the owner ends; nil when
+	// people end their own.
+	User   *cohort.User
+	Action string
+}
+
+func (h *Handler) sessionRoutes() []httpx.Route {
+	f := func(fn http.HandlerFunc) http.Handler { return fn }
+	return []httpx.Route{
+		{Method: "GET", Pattern: "/account/sessions", Handler: f(h.handleOwnSessionsForm)},
+		{Method: "POST", Pattern: "/account/sessions", Handler: f(h.handleOwnSessionsEnd)},
+		{Method: "GET", Pattern: "/settings/users/{id}/sessions", Handler: f(h.handleUserSessionsForm)},
+		{Method: "POST", Pattern: "/settings/users/{id}/sessions", Handler: f(h.handleUserSessionsEnd)},
+	}
+}
+
+func (h *Handler) handleOwnSessionsForm(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "sessions", sessionsView{Page: h.page(r, "Sign out everywhere"), Action: "/account/sessions"})
+}
+
+// handleOwnSessionsEnd ends every session of the person, this one too,
+// and sends them to the sign-in page.
+func (h *Handler) handleOwnSessionsEnd(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.Auth.DeleteUserSessions(r.Context(), ctxActor(r.Context()).UserID, ""); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	httpx.ClearSessionCookie(w, h.opts.SecureCookies)
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+}
+
+// requireOwnerForSessions answers 403 unless the actor is the account
+// owner. The user is looked up first, so another practice's ID is 404.
+func (h *Handler) requireOwnerForSessions(w http.ResponseWriter, r *http.Request) bool {
+	if ctxActor(r.Context()).IsOwner {
+		return true
+	}
+	h.forbidden(w, r, "Only the account owner can sign other staff out everywhere. To sign yourself out everywhere, use Sign out everywhere under your account.")
+	return false
+}
+
+func (h *Handler) userSessionsPage(r *http.Request, u *cohort.User) sessionsView {
+	return sessionsView{Page: h.settingsPage(r, "users", "Sign out everywhere"), User: u, Action: userURL(u) + "/sessions"}
+}
+
+func (h *Handler) handleUserSessionsForm(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok || !h.requireOwnerForSessions(w, r) {
+		return
+	}
+	v := h.userSessionsPage(r, u)
+	if r.URL.Query().Get("done") == "1" {
+		v.Flash = u.Name() + " is signed out of every browser. They can sign in again with their password."
+	}
+	h.render(w, r, http.StatusOK, "sessions", v)
+}
+
+// handleUserSessionsEnd ends every session of a staff member. When the
+// owner picks themselves, the session in use is kept.
+func (h *Handler) handleUserSessionsEnd(w http.ResponseWriter, r *http.Request) {
+	u, ok := h.loadUser(w, r)
+	if !ok || !h.requireOwnerForSessions(w, r) {
+		return
+	}
+	keep := ""
+	if a := ctxActor(r.Context()); a.UserID == u.ID {
+		keep = a.SessionID
+	}
+	if err := h.svc.Auth.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, userURL(u)+"/sessions?done=1", http.StatusSeeOther)
+}

@@ -618,7 +618,7 @@ func (db *DB) SetPassword(ctx context.Context, userID, password string) error {
 	if !self && !a.CanManageUsers() {
 		return cohort.ErrForbidden("change this password")
 	}
-	if err := cohort.ValidatePassword(password, nil); err != nil {
+	if err := cohort.ValidatePassword(password, cohort.IsCommonPassword); err != nil {
 		return err
 	}
 	hash := hashPassword(password)

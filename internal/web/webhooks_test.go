@@ -255,6 +255,19 @@ func TestWebhookForeignIs404(t *testing.T) {
 			t.Errorf("%s %s: %d, want 404", m.method, m.path, p.status)
 		}
 	}
+	// Made-up IDs of any shape are 404 too.
+	for _, id := range []string{"no-such-hook", "%00", "%FF", strings.Repeat("w", 300), "..%2F..%2Fetc"} {
+		for _, path := range []string{"/settings/webhooks/" + id, "/settings/webhooks/" + id + "/delete"} {
+			if p := b.get(path); p.status != http.StatusNotFound {
+				t.Errorf("GET %s: %d", path, p.status)
+			}
+		}
+		for _, path := range []string{"/settings/webhooks/" + id + "/resume", "/settings/webhooks/" + id + "/resend", "/settings/webhooks/" + id + "/delete"} {
+			if p := b.post(path, url.Values{"delivery": {"x"}}); p.status != http.StatusNotFound {
+				t.Errorf("POST %s: %d", path, p.status)
+			}
+		}
+	}
 	if _, err := e.svc.Webhooks.FindWebhookByID(theirs, hook.ID); err != nil {
 		t.Errorf("their webhook was deleted: %v", err)
 	}

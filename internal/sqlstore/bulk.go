@@ -120,11 +120,14 @@ func (db *DB) BulkLoad(ctx context.Context, staff []BulkStaff, groups []BulkGrou
 				if len(ids) == 0 {
 					continue
 				}
-				// The same statement changeMembers uses, so the rows are
-				// exactly those a member change would write.
-				res, err := t.exec(`INSERT INTO memberships (group_id, user_id, workspace_id, created_at)
-					SELECT $1, id, workspace_id, $2 FROM users WHERE workspace_id = $3 AND id IN (`+t.db.d.idList("$4")+`)`,
-					groupIDs[i], ts(t.now), a.WorkspaceID, jsonIDs(ids))
+				// The rows a member change writes. The IDs are the users
+				// this load just created in the workspace, so they are
+				// inserted as they are: joining users here would make
+				// SQLite, without statistics on a fresh database, scan the
+				// workspace's staff once per group.
+				res, err := t.exec(`INSERT INTO memberships (user_id, group_id, workspace_id, created_at)
+					SELECT ids.*, $1, $2, $3 FROM (`+t.db.d.idList("$4")+`) AS ids`,
+					groupIDs[i], a.WorkspaceID, ts(t.now), jsonIDs(ids))
 				if err != nil {
 					return err
 				}

@@ -133,137 +133,40 @@ func bulkWorkspace(t testing.TB, db *sqlstore.DB) (context.Context, *cohort.Work
 	return cohort.NewContextWithActor(context.Background(), cohort.SystemActor(ws.ID, "bulk")), ws
 }
 
-// benchData is data set M of BENCHMARKS.md (5,000 staff, 500 groups of
-// 0–200 members, seed 42) plus a 10-member group and a group of all staff,
-// on SQLite with the server's default settings.
-type benchData struct {
-	db       *sqlstore.DB
-	ctx      context.Context
-	userIDs  []string
-	groupIDs []string
-	ten, all string
-	extras   []string // staff in no group
-}
-
-func loadBenchData(b *testing.B) *benchData {
-	b.Helper()
+// BenchmarkBulkLoad measures seeding: 5,000 staff and 500 groups of 0–200
+// members (data set M's shape) per iteration, each into a new workspace.
+func BenchmarkBulkLoad(b *testing.B) {
 	db, err := sqlstore.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlstore.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	ctx, _ := bulkWorkspace(b, db)
-	const nStaff, nGroups, extras = 5000, 500, 10
-	given := []string{"Olivia", "Liam", "Charlotte", "Noah", "Amelia", "Oliver", "Isla", "Jack", "Priya", "Arjun", "Mei", "Wei"}
-	family := []string{"Smith", "Jones", "Williams", "Brown", "Nguyen", "Patel", "Khan", "Chen", "Garcia", "Rossi", "Muller", "Kowalski"}
-	var staff []sqlstore.BulkStaff
-	for i := range nStaff + extras {
-		staff = append(staff, sqlstore.BulkStaff{Email: fmt.Sprintf("u%05d@practice.example", i),
-			GivenName: given[i%len(given)], FamilyName: family[(i/len(given))%len(family)]})
-	}
+	const nStaff, nGroups = 5000, 500
 	r := rand.New(rand.NewSource(42))
 	var groups []sqlstore.BulkGroup
+	members := 0
 	for g := range nGroups {
 		perm := r.Perm(nStaff)[:r.Intn(201)]
 		sort.Ints(perm)
+		members += len(perm)
 		groups = append(groups, sqlstore.BulkGroup{Name: fmt.Sprintf("Group %04d", g), Members: perm})
 	}
-	all := make([]int, nStaff)
-	for i := range all {
-		all[i] = i
-	}
-	groups = append(groups, sqlstore.BulkGroup{Name: "Ten", Members: all[:10]}, sqlstore.BulkGroup{Name: "All staff", Members: all})
-	d := &benchData{db: db, ctx: ctx}
-	if d.userIDs, d.groupIDs, err = db.BulkLoad(ctx, staff, groups, nil); err != nil {
-		b.Fatal(err)
-	}
-	d.ten, d.all, d.extras = d.groupIDs[nGroups], d.groupIDs[nGroups+1], d.userIDs[nStaff:]
-	return d
-}
-
-// BenchmarkFindGroups is listing with counts: the first page of the Groups
-// page (25), one API page (100) and the whole walk (B2).
-func BenchmarkFindGroups(b *testing.B) {
-	d := loadBenchData(b)
-	for _, limit := range []int{25, 100} {
-		b.Run(fmt.Sprintf("page of %d", limit), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := d.db.FindGroups(d.ctx, cohort.GroupFilter{Status: cohort.StatusActive, Limit: limit}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-	b.Run("walk of 502", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			f := cohort.GroupFilter{Status: cohort.StatusActive, Limit: 100}
-			for {
-				p, err := d.db.FindGroups(d.ctx, f)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if p.Next == "" {
-					break
-				}
-				f.After = p.Next
-			}
-		}
-	})
-}
-
-// BenchmarkMemberDelta adds and removes one member (two transactions per
-// iteration) of the all-staff group and of the 10-member group: B4's costs
-// must not depend on the group's size.
-func BenchmarkMemberDelta(b *testing.B) {
-	d := loadBenchData(b)
-	for _, g := range []struct{ name, id string }{{"5000-member group", d.all}, {"10-member group", d.ten}} {
-		b.Run(g.name, func(b *testing.B) {
-			b.ReportAllocs()
-			i := 0
-			for b.Loop() {
-				u := []string{d.extras[i%len(d.extras)]}
-				i++
-				if _, _, err := d.db.UpdateGroup(d.ctx, g.id, cohort.GroupUpdate{Add: u}); err != nil {
-					b.Fatal(err)
-				}
-				if _, _, err := d.db.UpdateGroup(d.ctx, g.id, cohort.GroupUpdate{Remove: u}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkPickerSearch is the picker's query: active staff whose name or
-// email starts with three letters, a page of 50; "edit" leaves out the
-// members of the all-staff group being edited.
-func BenchmarkPickerSearch(b *testing.B) {
-	d := loadBenchData(b)
-	for _, tc := range []struct{ name, exclude string }{{"add", ""}, {"edit", d.ten}} {
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := d.db.FindUsers(d.ctx, cohort.UserFilter{Status: cohort.StatusActive, Query: "smi",
-					ExcludeGroupID: tc.exclude, Limit: 50}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-// BenchmarkCreateGroup is B6: a new group with 1,000 members.
-func BenchmarkCreateGroup(b *testing.B) {
-	d := loadBenchData(b)
-	members := d.userIDs[:1000]
-	b.ReportAllocs()
-	i := 0
+	n := 0
 	for b.Loop() {
-		i++
-		if _, err := d.db.CreateGroup(d.ctx, cohort.GroupCreate{Name: fmt.Sprintf("Created %d", i), MemberIDs: members}); err != nil {
+		n++
+		ws, _, err := db.CreateWorkspace(context.Background(), cohort.WorkspaceCreate{Name: "Bulk Practice", Slug: fmt.Sprintf("bulk-%d", n),
+			Owner: cohort.UserCreate{Email: "owner@practice.example", GivenName: "Olivia", FamilyName: "Owner"}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		staff := make([]sqlstore.BulkStaff, nStaff)
+		for i := range staff {
+			staff[i] = sqlstore.BulkStaff{Email: fmt.Sprintf("u%05d@practice.example", i), GivenName: "Given", FamilyName: fmt.Sprintf("Family%d", i)}
+		}
+		ctx := cohort.NewContextWithActor(context.Background(), cohort.SystemActor(ws.ID, "bulk"))
+		if _, _, err := db.BulkLoad(ctx, staff, groups, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(members*n)/b.Elapsed().Seconds(), "memberships/s")
 }

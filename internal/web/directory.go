@@ -32,6 +32,10 @@ type directoryView struct {
 	Page
 	Query  string
 	Groups []directoryGroup
+	// GroupQuery and GroupSearch: too many groups to list, so Groups are
+	// the chosen ones and those matching GroupQuery.
+	GroupQuery  string
+	GroupSearch bool
 	// Chosen are the groups the list is filtered by.
 	Chosen  []directoryGroup
 	People  []userRow
@@ -80,7 +84,9 @@ func (h *Handler) handleDirectory(w http.ResponseWriter, r *http.Request) {
 			chosenIDs = append(chosenIDs, id)
 		}
 	}
-	groups, err := h.activeGroups(r)
+	v.GroupQuery = cleanText(q.Get("group_q"), maxQuery)
+	groups, searchable, err := h.groupChoices(r, v.GroupQuery, chosenIDs)
+	v.GroupSearch = searchable
 	if err != nil {
 		h.serviceError(w, r, err)
 		return

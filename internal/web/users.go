@@ -57,14 +57,54 @@ func (h *Handler) withGroups(r *http.Request, users []*cohort.User) ([]userRow, 
 	return rows, nil
 }
 
-// activeGroups lists every active group, for filters and the add-to-group
-// choice.
-func (h *Handler) activeGroups(r *http.Request) ([]*cohort.Group, error) {
-	page, err := h.svc.Groups.FindGroups(r.Context(), cohort.GroupFilter{Status: cohort.StatusActive})
+// Group choices (the Users filter, the Directory's checkboxes, a user's
+// "Add to a group") list every active group while there are at most
+// maxListedGroups; beyond that a page lists only the groups whose names
+// match a search (group_q), plus those already chosen, so a practice with
+// 5,000 groups does not load and send them all on every page.
+const (
+	maxListedGroups = 300
+	foundGroups     = 50
+)
+
+// groupChoices returns the active groups to offer and whether they are a
+// search's matches (searchable) rather than all of them.
+func (h *Handler) groupChoices(r *http.Request, q string, keep []string) (groups []*cohort.Group, searchable bool, err error) {
+	ctx := r.Context()
+	active, _, err := h.svc.Groups.CountGroups(ctx)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return page.Groups, nil
+	if active <= maxListedGroups {
+		page, err := h.svc.Groups.FindGroups(ctx, cohort.GroupFilter{Status: cohort.StatusActive})
+		if err != nil {
+			return nil, false, err
+		}
+		return page.Groups, false, nil
+	}
+	seen := map[string]bool{}
+	if len(keep) > 0 {
+		page, err := h.svc.Groups.FindGroups(ctx, cohort.GroupFilter{Status: cohort.StatusActive, IDs: keep})
+		if err != nil {
+			return nil, true, err
+		}
+		for _, g := range page.Groups {
+			seen[g.ID] = true
+			groups = append(groups, g)
+		}
+	}
+	if q != "" {
+		page, err := h.svc.Groups.FindGroups(ctx, cohort.GroupFilter{Status: cohort.StatusActive, Query: q, Limit: foundGroups})
+		if err != nil {
+			return nil, true, err
+		}
+		for _, g := range page.Groups {
+			if !seen[g.ID] {
+				groups = append(groups, g)
+			}
+		}
+	}
+	return groups, true, nil
 }
 
 // userListView is Settings → Users.
@@ -76,22 +116,26 @@ type userListView struct {
 	Status  string
 	Roles   []cohort.Role
 	Groups  []*cohort.Group
-	Users   []userRow
-	Matches int
-	PrevURL string
-	NextURL string
+	// GroupQuery and GroupSearch: the practice has too many groups to
+	// list, so Groups are those matching GroupQuery.
+	GroupQuery  string
+	GroupSearch bool
+	Users       []userRow
+	Matches     int
+	PrevURL     string
+	NextURL     string
 	// Filtered says a search or filter is applied (for the empty message).
 	Filtered bool
 }
 
 // userFilter is the list's filter as read from the address.
 type userFilter struct {
-	q, role, group, status string
+	q, role, group, status, groupQ string
 }
 
 func (f userFilter) values() url.Values {
 	v := url.Values{}
-	for k, s := range map[string]string{"q": f.q, "role": f.role, "group": f.group, "status": f.status} {
+	for k, s := range map[string]string{"q": f.q, "role": f.role, "group": f.group, "status": f.status, "group_q": f.groupQ} {
 		if s != "" {
 			v.Set(k, s)
 		}
@@ -116,7 +160,7 @@ func usersURL(f userFilter, after, before string) string {
 // readUserFilter keeps only values the filter understands, so an odd
 // address shows the whole list instead of an error.
 func readUserFilter(q url.Values) userFilter {
-	f := userFilter{q: cleanText(q.Get("q"), maxQuery)}
+	f := userFilter{q: cleanText(q.Get("q"), maxQuery), groupQ: cleanText(q.Get("group_q"), maxQuery)}
 	if r := cohort.Role(q.Get("role")); r.Valid() {
 		f.role = string(r)
 	}
@@ -145,12 +189,16 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Flash = h.userListFlash(r)
 	v.Filtered = f.q != "" || f.role != "" || f.group != "" || f.status != ""
-	groups, err := h.activeGroups(r)
+	var keep []string
+	if f.group != "" {
+		keep = []string{f.group}
+	}
+	groups, searchable, err := h.groupChoices(r, f.groupQ, keep)
 	if err != nil {
 		h.serviceError(w, r, err)
 		return
 	}
-	v.Groups = groups
+	v.Groups, v.GroupSearch, v.GroupQuery = groups, searchable, f.groupQ
 	uf := cohort.UserFilter{
 		Status: cohort.Status(f.status),
 		Role:   cohort.Role(f.role),
@@ -212,8 +260,11 @@ type userView struct {
 	Page
 	User   *cohort.User
 	Groups []*cohort.Group
-	// Addable are the active groups the user is not in.
-	Addable []*cohort.Group
+	// Addable are the active groups the user is not in (those matching
+	// GroupQuery when the practice has too many to list).
+	Addable     []*cohort.Group
+	GroupQuery  string
+	GroupSearch bool
 	// CanTransfer: the actor is the owner and may hand ownership over.
 	CanTransfer bool
 	Message     string
@@ -285,7 +336,8 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 		h.serviceError(w, r, err)
 		return
 	}
-	all, err := h.activeGroups(r)
+	gq := cleanText(r.URL.Query().Get("group_q"), maxQuery)
+	all, searchable, err := h.groupChoices(r, gq, nil)
 	if err != nil {
 		h.serviceError(w, r, err)
 		return
@@ -300,6 +352,8 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 		Groups:      mine.Groups,
 		CanTransfer: ctxActor(ctx).CanTransferOwnership() && !u.IsOwner && !u.Archived(),
 		Message:     msg,
+		GroupQuery:  gq,
+		GroupSearch: searchable,
 	}
 	for _, g := range all {
 		if !in[g.ID] {

@@ -527,3 +527,49 @@ func TestPasswords(t *testing.T) {
 		t.Errorf("sign in with the new password: %d", p.status)
 	}
 }
+
+// With more groups than a page should carry, the group choices come from
+// a search instead of a list of every group.
+func TestManyGroupsAreFoundBySearch(t *testing.T) {
+	e, b := signedInManager(t)
+	var rows []cohort.GroupImport
+	for i := range 301 {
+		rows = append(rows, cohort.GroupImport{Row: i + 2, Name: fmt.Sprintf("Clinic %03d", i)})
+	}
+	rows = append(rows, cohort.GroupImport{Row: 400, Name: "Telehealth providers", Members: []cohort.ImportMember{{Row: 400, Email: e.staff[0].Email}}})
+	if _, err := e.svc.Imports.ImportGroups(e.system(), rows); err != nil {
+		t.Fatal(err)
+	}
+	tele, _ := e.svc.Groups.FindGroups(e.system(), cohort.GroupFilter{Name: "Telehealth providers"})
+	teleID := tele.Groups[0].ID
+
+	p := b.get("/settings/users")
+	if n := len(p.doc.All("select#user-group option")); n != 1 || len(p.doc.All("input#group-q")) != 1 {
+		t.Errorf("Users with 302 groups: %d options, want only Any group, and a Find groups field", n)
+	}
+	p = b.get("/settings/users?group_q=tele")
+	if opts := p.doc.All("select#user-group option"); len(opts) != 2 || opts[1].Text() != "Telehealth providers" {
+		t.Errorf("Find groups tele: %d options", len(opts))
+	}
+	p = b.get("/settings/users?group=" + teleID)
+	if opts := p.doc.All("select#user-group option[selected]"); len(opts) != 1 || len(p.doc.All("table.users tbody tr")) != 1 {
+		t.Errorf("filtering by a found group: %d selected, %d rows", len(opts), len(p.doc.All("table.users tbody tr")))
+	}
+
+	p = b.get("/directory?group_q=clinic%2000")
+	if n := len(p.doc.All("fieldset.group-filter input[name=group]")); n != 10 {
+		t.Errorf("Directory Find groups 'clinic 00': %d checkboxes, want 10", n)
+	}
+	p = b.get("/directory?group=" + teleID)
+	if boxes := p.doc.All("fieldset.group-filter input[name=group]"); len(boxes) != 1 || !boxes[0].Has("checked") {
+		t.Errorf("the chosen group is not kept as a checkbox: %d", len(boxes))
+	}
+	if got := p.doc.One(t, "textarea#emails").Text(); got != e.staff[0].Email {
+		t.Errorf("addresses: %q", got)
+	}
+
+	p = b.get("/settings/users/" + e.staff[1].ID + "?group_q=tele")
+	if opts := p.doc.All("select#add-group option"); len(opts) != 1 || opts[0].Text() != "Telehealth providers" {
+		t.Errorf("user page Find a group: %d options", len(opts))
+	}
+}

@@ -98,6 +98,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.engine == EngineSQLite {
+		// Give the query planner statistics (bounded work, as SQLite
+		// recommends for long-lived connections); PostgreSQL's autovacuum
+		// does this by itself.
+		if _, err := db.write.ExecContext(ctx, `PRAGMA analysis_limit=400; PRAGMA optimize=0x10002`); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlstore: optimize: %w", mapError(err))
+		}
+	}
 	return db, nil
 }
 

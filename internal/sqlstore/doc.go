@@ -6,7 +6,7 @@
 //
 // Statements are written in PostgreSQL style ($1 placeholders, ON CONFLICT,
 // RETURNING, row-value comparisons) which SQLite runs unchanged. The dialect
-// seam (dialect.go) is three things only: row locks (FOR UPDATE), passing a
+// seam (dialect.go) is small: row locks (FOR UPDATE / FOR SHARE), passing a
 // list of IDs as one JSON parameter, and the commit-order lock plus
 // pg_notify that PostgreSQL needs for the outbox.
 //
@@ -45,6 +45,18 @@
 //     advisory lock right before inserting events.
 //   - Lists are keyset-paged: a cursor is base64url(JSON of the sort key of
 //     the row), so pages stay correct while rows are inserted.
+//   - Staff search (prefix of family, given, "given family" or email) is a
+//     union of index range scans over indexes that lead with
+//     (workspace_id, status) and carry the sort key; the page is cut from
+//     the union and only its rows are read. A member list of a group with
+//     1,000 or more members walks staff in list order and probes each
+//     membership; a smaller group's members are collected and sorted.
+//   - Lock order on PostgreSQL: a member change locks its group, then the
+//     users it counts (FOR SHARE); archiving a user locks the user's groups
+//     in ID order, then the user. Engine conflicts that remain (deadlock,
+//     serialization failure, a unique race) retry the whole transaction.
+//   - Text PostgreSQL cannot hold (NUL, invalid UTF-8) never reaches it as
+//     an ID: such lookups find nothing on both engines.
 //
 // # SQLite connections
 //

@@ -213,7 +213,7 @@ func testConcurrentCreates(t *testing.T, db *sqlstore.DB) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = f.s.Groups.CreateGroup(f.ctx, cohort.GroupCreate{Name: fmt.Sprintf("%s", []string{"Same name", "SAME NAME", "same  name"}[i%3])})
+			_, errs[i] = f.s.Groups.CreateGroup(f.ctx, cohort.GroupCreate{Name: []string{"Same name", "SAME NAME", "same  name"}[i%3]})
 		}()
 	}
 	wg.Wait()

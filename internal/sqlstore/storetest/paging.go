@@ -44,7 +44,6 @@ func testGroupPaging(t *testing.T, db *sqlstore.DB) {
 	sort.Slice(want, func(i, j int) bool { return keyOf[want[i]] < keyOf[want[j]] })
 	// Forward walk.
 	var got []string
-	var cursors []string
 	after := ""
 	for pages := 0; ; pages++ {
 		p, err := f.s.Groups.FindGroups(f.ctx, cohort.GroupFilter{Limit: 5, After: after})
@@ -59,7 +58,6 @@ func testGroupPaging(t *testing.T, db *sqlstore.DB) {
 			t.Fatal("later page has no previous page")
 		}
 		got = append(got, groupNames(p.Groups)...)
-		cursors = append(cursors, p.Prev)
 		if p.Next == "" {
 			break
 		}

@@ -219,7 +219,8 @@ func joinNames(names []string) string {
 }
 
 // people names the users of ids: at most namesPerEntry, then "N others".
-// A user the store no longer finds is "a removed staff member".
+// A user the store does not find (another practice's ID in an imported
+// row, say) is "an unknown staff member".
 func people(ids []string, names map[string]string) string {
 	var out []string
 	for i, id := range ids {
@@ -646,7 +647,6 @@ func (h *Handler) writeAuditCSV(w http.ResponseWriter, r *http.Request, f cohort
 	cw := csv.NewWriter(&buf)
 	_ = cw.Write(auditCSVHeader)
 	f.Limit = auditExportPage
-	f.Before = ""
 	written := 0
 	for {
 		page, err := h.svc.Audit.FindAuditEntries(r.Context(), f)

@@ -587,8 +587,9 @@ func (t *tx) changeMembers(groupID string, add, remove []string, replace *[]stri
 		count(removed, -1)
 	}
 	if len(add) > 0 {
+		// "workspace_id || ''": see userStatuses.
 		rows, err := t.query(`INSERT INTO memberships (group_id, user_id, workspace_id, created_at)
-			SELECT $1, id, workspace_id, $2 FROM users WHERE workspace_id = $3 AND id IN (`+t.db.d.idList("$4")+`)
+			SELECT $1, id, workspace_id, $2 FROM users WHERE workspace_id || '' = $3 AND id IN (`+t.db.d.idList("$4")+`)
 			ON CONFLICT (group_id, user_id) DO NOTHING RETURNING user_id`,
 			groupID, ts(t.now), t.actor.WorkspaceID, jsonIDs(add))
 		if err != nil {
@@ -628,7 +629,12 @@ func (t *tx) userStatuses(ids []string) (map[string]cohort.Status, error) {
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := t.query(`SELECT id, status FROM users WHERE workspace_id = $1 AND id IN (`+t.db.d.idList("$2")+`)`+t.db.d.forShare(),
+	// The named IDs are found by primary key. "workspace_id || ''" still
+	// checks the workspace but keeps SQLite's planner, which has no
+	// statistics on a database that grew since it was opened, from reading
+	// every user of the workspace through the workspace index instead: that
+	// made one member in or out cost the size of the practice.
+	rows, err := t.query(`SELECT id, status FROM users WHERE workspace_id || '' = $1 AND id IN (`+t.db.d.idList("$2")+`)`+t.db.d.forShare(),
 		t.actor.WorkspaceID, jsonIDs(ids))
 	if err != nil {
 		return nil, err

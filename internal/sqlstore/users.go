@@ -271,11 +271,17 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 		arms = append(arms, "SELECT family_key, given_key, id FROM users WHERE "+strings.Join(arm, " AND "))
 	}
 	matches := "(" + strings.Join(arms, " UNION ") + ") AS matches"
-	var total int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+matches, p...).Scan(&total); err != nil {
-		return nil, mapError(err)
+	// On a first page one query returns the page and, beside each row,
+	// the count of all matches; later pages count separately, as their
+	// cursor condition narrows the rows.
+	first := f.After == "" && f.Before == "" && f.Offset == 0
+	total := 0
+	if !first {
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+matches, p...).Scan(&total); err != nil {
+			return nil, mapError(err)
+		}
 	}
-	sel, err := ks.query(`SELECT id FROM `+matches, []string{"1 = 1"}, &p, f.Limit, f.Offset, f.After, f.Before)
+	sel, err := ks.query(`SELECT id, COUNT(*) OVER () FROM `+matches, []string{"1 = 1"}, &p, f.Limit, f.Offset, f.After, f.Before)
 	if err != nil {
 		return nil, err
 	}
@@ -283,8 +289,21 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 	if err != nil {
 		return nil, mapError(err)
 	}
-	ids, err := scanStrings(rows)
-	if err != nil {
+	var ids []string
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			rows.Close()
+			return nil, mapError(err)
+		}
+		ids = append(ids, id)
+		if first {
+			total = n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return nil, mapError(err)
 	}
 	// Read the page's rows in full, then put them in the page's order.

@@ -646,3 +646,54 @@ func webForm(rt httpx.Route, o objects) []string {
 	}
 	return nil
 }
+
+// TestCSRFOnEveryStateChange posts to every state-changing route that a
+// browser session can reach as the account owner, without the CSRF token
+// and then from another site with it: each is refused with the CSRF
+// answer and changes nothing.
+func TestCSRFOnEveryStateChange(t *testing.T) {
+	m := newMatrix(t)
+	n, checked := 1000, 0
+	for _, rt := range m.h.Routes() {
+		if rt.Method == http.MethodGet || rt.Stateless || expectations[rt.Method+" "+rt.Pattern] == nil {
+			continue
+		}
+		for _, attack := range []string{"no token", "cross-site"} {
+			n++
+			o := m.fresh(m.wsA.ID, n)
+			b := m.signIn(m.ownerA.ID, false)
+			path := fill(t, rt.Pattern, o)
+			r := request{method: rt.Method, path: path, header: http.Header{}, cookies: []*http.Cookie{b.cookie}}
+			tok := ""
+			if attack == "cross-site" {
+				tok = b.csrf
+				r.header.Set("Sec-Fetch-Site", "cross-site")
+				r.header.Set("Origin", "https://evil.example")
+			}
+			if strings.HasPrefix(path, "/api/") {
+				r.contentType = "application/json"
+				r.header.Set("If-Match", "*")
+				r.body = apiBody(rt, o)
+				if tok != "" {
+					r.header.Set("X-CSRF-Token", tok)
+				}
+			} else {
+				r.contentType = "application/x-www-form-urlencoded"
+				r.body = form(append([]string{"csrf_token", tok}, webForm(rt, o)...)...)
+			}
+			before := m.newestAudit(m.wsA.ID)
+			res, body := m.do(r)
+			checked++
+			if res.StatusCode != http.StatusForbidden || !strings.Contains(body, "This form has expired") {
+				t.Errorf("%s %s, %s: %d, want the CSRF refusal\n%.300s", rt.Method, rt.Pattern, attack, res.StatusCode, body)
+			}
+			if m.newestAudit(m.wsA.ID) != before {
+				t.Errorf("%s %s, %s: changed something", rt.Method, rt.Pattern, attack)
+			}
+			if !m.alive(b.cookie.Value) {
+				t.Errorf("%s %s, %s: the forged request ended the session", rt.Method, rt.Pattern, attack)
+			}
+		}
+	}
+	t.Logf("CSRF: %d forged state-changing requests refused", checked)
+}

@@ -27,6 +27,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/sqlstore"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create throw-away databases
 )
 
@@ -377,6 +379,40 @@ func TestAdminCommands(t *testing.T) {
 	if strings.Contains(r.stdout, hookID) {
 		t.Errorf("deleted webhook still listed: %s", r.stdout)
 	}
+
+	// The audit log says the command line made these changes.
+	db, err := sqlstore.Open(t.Context(), env["COHORT_DB"], sqlstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws, err := db.Services().Workspaces.FindWorkspaceBySlug(t.Context(), "riverside")
+	if err != nil {
+		t.Fatal(err)
+	}
+	actx := cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws.ID, "test"))
+	page, err := db.Services().Audit.FindAuditEntries(actx, cohort.AuditFilter{Action: cohort.ActionUserCreated})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) < 2 {
+		t.Errorf("%d user.created audit entries, want the two CLI-created users", len(page.Entries))
+	}
+	cliEntries := 0
+	for _, a := range page.Entries {
+		// The owner is created with the workspace, before there is a
+		// workspace to act in; `user create` acts as the "cli" actor.
+		if a.TargetName == "Amara Okafor" {
+			continue
+		}
+		if a.ActorName != "cli" || a.Via != cohort.ViaCLI {
+			t.Errorf("audit entry %s %s: actor %q via %q, want cli via cli", a.Action, a.TargetName, a.ActorName, a.Via)
+		}
+		cliEntries++
+	}
+	if cliEntries == 0 {
+		t.Error("no audit entry for the CLI's user create")
+	}
+	db.Close()
 
 	if r = runCLI(t, env, "", "migrate"); r.err != nil || !strings.Contains(r.stdout, "up to date") {
 		t.Errorf("migrate: %v %q", r.err, r.stdout)

@@ -300,10 +300,10 @@ func BenchmarkPickerExcludingBigGroup(b *testing.B) {
 func BenchmarkCreateGroup1000(b *testing.B) {
 	d := benchSet(b)
 	members := d.users[1:min(1001, len(d.users))]
-	i := 0
+	run, i := newID(), 0 // a kept data set has groups of earlier runs
 	for b.Loop() {
 		i++
-		if _, err := d.db.CreateGroup(d.ctx, cohort.GroupCreate{Name: fmt.Sprintf("Bench created %d", i), MemberIDs: members}); err != nil {
+		if _, err := d.db.CreateGroup(d.ctx, cohort.GroupCreate{Name: fmt.Sprintf("Bench created %s %d", run, i), MemberIDs: members}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -81,6 +81,16 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	// Metrics (only with --metrics-addr) count requests and, through the
+	// relay's queue, webhook deliveries.
+	m := newMetrics(cfg.MetricsAddr, db, logger)
+	handler = m.instrument(handler)
+	svc.Deliveries = m.countDeliveries(svc.Deliveries)
+	stopMetrics, err := m.serve(cfg.MetricsAddr, e, logger)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	// The certificate is loaded before listening so that a wrong file is
 	// reported at once, not after the URL has been printed.
@@ -108,7 +118,12 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRelay()
 	relayDone := make(chan error, 1)
-	relay := events.NewRelay(svc, db.Subscribe, logger, events.RelayOptions{AllowPrivate: cfg.WebhookAllowPrivate})
+	relay := events.NewRelay(svc, db.Subscribe, logger, events.RelayOptions{
+		AllowPrivate: cfg.WebhookAllowPrivate,
+		// Deliveries in flight at shutdown get the same drain time as
+		// requests in flight.
+		DrainTimeout: cfg.ShutdownTimeout,
+	})
 	go func() { relayDone <- relay.Run(relayCtx) }()
 	waitRelay := func() {
 		stopRelay()

@@ -64,6 +64,12 @@ type Config struct {
 	// 0 turns the limit off.
 	RateLimit int
 
+	// MetricsAddr is the host:port of a separate listener that serves
+	// Prometheus metrics at /metrics; empty serves none. Metrics are not
+	// on the main address, whose clients are the public and the
+	// practice's staff.
+	MetricsAddr string
+
 	// WebhookAllowPrivate lets webhooks target loopback and private
 	// addresses (tests, or an integration inside the practice's network).
 	// Off by default so a webhook cannot be aimed at internal services.
@@ -167,6 +173,9 @@ func options() []Option {
 		{Flag: "rate-limit", Env: "COHORT_RATE_LIMIT", set: SetServe,
 			Usage: "requests per minute (`n`) per API key; 0 turns the limit off",
 			value: func(c *Config) flag.Value { return &intValue{p: &c.RateLimit, min: 0} }},
+		{Flag: "metrics-addr", Env: "COHORT_METRICS_ADDR", set: SetServe,
+			Usage: "host:port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464; empty serves none",
+			value: func(c *Config) flag.Value { return (*optAddrValue)(&c.MetricsAddr) }},
 		{Flag: "webhook-allow-private", Env: "COHORT_WEBHOOK_ALLOW_PRIVATE", set: SetWebhook,
 			Usage: "allow webhook URLs on loopback and private networks",
 			value: func(c *Config) flag.Value { return (*boolValue)(&c.WebhookAllowPrivate) }},
@@ -363,4 +372,17 @@ func (a *addrValue) Set(v string) error {
 	}
 	*a = addrValue(v)
 	return nil
+}
+
+// optAddrValue is a host:port that may be left empty (a feature turned off).
+type optAddrValue string
+
+func (a *optAddrValue) String() string { return string(*a) }
+
+func (a *optAddrValue) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		*a = ""
+		return nil
+	}
+	return (*addrValue)(a).Set(v)
 }

@@ -206,6 +206,24 @@ func TestSignOutEverywhere(t *testing.T) {
 		return res
 	}
 
+	// Where people find it: under Change password, and on a staff
+	// member's page for the owner only.
+	links := []struct {
+		who  browser
+		path string
+		link string
+		want bool
+	}{
+		{f.signIn(staff.ID, false), "/account/password", `href="/account/sessions"`, true},
+		{f.signIn(owner.ID, false), "/settings/users/" + staff.ID, `href="/settings/users/` + staff.ID + `/sessions"`, true},
+		{f.signIn(manager.ID, false), "/settings/users/" + staff.ID, `/sessions"`, false},
+	}
+	for _, l := range links {
+		if _, body := f.do(request{method: "GET", path: l.path, cookies: []*http.Cookie{l.who.cookie}}); strings.Contains(body, l.link) != l.want {
+			t.Errorf("%s: link %s shown=%v, want %v", l.path, l.link, !l.want, l.want)
+		}
+	}
+
 	t.Run("own", func(t *testing.T) {
 		laptop, phone := f.signIn(staff.ID, false), f.signIn(staff.ID, false)
 		if res, body := f.do(request{method: "GET", path: "/account/sessions", cookies: []*http.Cookie{laptop.cookie}}); res.StatusCode != 200 || !strings.Contains(body, "Sign out everywhere") {

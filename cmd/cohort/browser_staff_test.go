@@ -16,10 +16,12 @@ func (b *browser) openUsers() {
 	b.navigating("click Users", chromedp.Click(`//nav[@aria-label='Settings']//a[normalize-space(.)='Users']`))
 }
 
-// openUser searches Settings → Users for a person and opens their page.
-func (b *browser) openUser(name string) {
+// openUser searches Settings → Users for a person with the given status
+// ("Active", "Archived") and opens their page.
+func (b *browser) openUser(name, status string) {
 	b.t.Helper()
 	b.openUsers()
+	b.choose("Status", status)
 	b.do("search for "+name, chromedp.SendKeys(field("Search staff"), name))
 	b.navigating("click Search", chromedp.Click(control("Search")))
 	b.navigating("open "+name, chromedp.Click(fmt.Sprintf(`//table//a[normalize-space(.)=%s]`, xq(name))))
@@ -113,7 +115,7 @@ func TestBrowserStaff(t *testing.T) {
 	}
 
 	// Archive: the count drops and the edit page says one is hidden.
-	b.openUser("Mereana Te Whata")
+	b.openUser("Mereana Te Whata", "Active")
 	b.navigating("click Archive", chromedp.Click(control("Archive")))
 	b.openGroups()
 	if got := b.groupUsers()["Telehealth providers"]; got != "8" {
@@ -124,8 +126,9 @@ func TestBrowserStaff(t *testing.T) {
 		t.Errorf("the edit page does not say one archived user is hidden:\n%s", page)
 	}
 
-	// Restore: the count is back.
-	b.openUser("Mereana Te Whata")
+	// Restore: the count is back. Archived staff are under Status
+	// Archived.
+	b.openUser("Mereana Te Whata", "Archived")
 	b.navigating("click Restore", chromedp.Click(control("Restore")))
 	b.openGroups()
 	if got := b.groupUsers()["Telehealth providers"]; got != "9" {
@@ -166,7 +169,7 @@ func TestBrowserStaff(t *testing.T) {
 	// Ownership transfer; the old owner keeps their role.
 	b.signOut()
 	b.signIn(srv.URL, "owner@demo.test", testDemoPassword)
-	b.openUser("Sarah Thompson")
+	b.openUser("Sarah Thompson", "Active")
 	b.navigating("click Make account owner", chromedp.Click(control("Make account owner")))
 	b.checkAccessible("Make account owner")
 	b.navigating("confirm", chromedp.Click(`//form//button[normalize-space(.)='Make account owner']`))
@@ -180,7 +183,7 @@ func TestBrowserStaff(t *testing.T) {
 	if roles["Helen Fraser"] != "Practice manager" || roles["Sarah Thompson Account owner"] != "Practice manager" {
 		t.Errorf("after the transfer the Users list shows %v; want Helen still a practice manager and Sarah the account owner", roles)
 	}
-	b.openUser("Liam O'Brien")
+	b.openUser("Liam O'Brien", "Active")
 	if got := b.visibleControls(`^Make account owner$`); len(got) != 0 {
 		t.Error("the old owner is still offered Make account owner")
 	}

@@ -167,10 +167,25 @@ func readUserFilter(q url.Values) userFilter {
 	if g := q.Get("group"); validID(g) {
 		f.group = g
 	}
-	if s := cohort.Status(q.Get("status")); s.Valid() {
-		f.status = string(s)
+	// Active staff are listed unless the filter asks for archived staff or
+	// everyone ("all"), as Settings → Groups opens on its Active tab.
+	switch s := q.Get("status"); s {
+	case string(cohort.StatusArchived), "all":
+		f.status = s
 	}
 	return f
+}
+
+// storeStatus is the status the store filters by: active by default, ""
+// for everyone.
+func (f userFilter) storeStatus() cohort.Status {
+	switch f.status {
+	case "all":
+		return ""
+	case string(cohort.StatusArchived):
+		return cohort.StatusArchived
+	}
+	return cohort.StatusActive
 }
 
 func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
@@ -200,7 +215,7 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
 	}
 	v.Groups, v.GroupSearch, v.GroupQuery = groups, searchable, f.groupQ
 	uf := cohort.UserFilter{
-		Status: cohort.Status(f.status),
+		Status: f.storeStatus(),
 		Role:   cohort.Role(f.role),
 		Query:  f.q,
 		Limit:  usersPerPage,

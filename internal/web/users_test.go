@@ -47,7 +47,7 @@ func staffRoutes() []staffRoute {
 	none := func(*env, int) url.Values { return url.Values{} }
 	return []staffRoute{
 		{"GET", "/settings/users", "manager", nil, "", 0},
-		{"GET", "/settings/users?q=a&role=practitioner&status=active", "manager", nil, "", 0},
+		{"GET", "/settings/users?q=a&role=practitioner&status=all", "manager", nil, "", 0},
 		{"GET", "/settings/users/new", "manager", nil, "", 0},
 		{"POST", "/settings/users/new", "manager", func(e *env, n int) url.Values {
 			return url.Values{"given_name": {"New"}, "family_name": {fmt.Sprint("Person", n)}, "email": {fmt.Sprintf("new%d@riverside.test", n)},
@@ -254,6 +254,12 @@ func TestAddUserGroupArchiveRestore(t *testing.T) {
 	}
 
 	wantStatus(t, b.post("/settings/users/"+id+"/archive", nil), http.StatusSeeOther)
+	if n := len(b.get("/settings/users?q=thao").doc.All("table.users tbody tr td a.user-name")); n != 0 {
+		t.Errorf("an archived user is in the default (active) list: %d rows", n)
+	}
+	if row := b.get("/settings/users?q=thao&status=archived").doc.One(t, "table.users tbody tr"); !strings.Contains(row.Text(), "Archived") {
+		t.Errorf("archived list row: %q", row.Text())
+	}
 	if a, h := count(); a != 1 || h != 1 {
 		t.Fatalf("after archiving: %d active, %d hidden; want 1 and 1", a, h)
 	}

@@ -248,7 +248,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close stops the LISTEN connection and closes the pools.
 func (db *DB) Close() error {
+	db.subsMu.Lock()
 	db.stop()
+	db.subsMu.Unlock()
 	db.wg.Wait()
 	var errs []error
 	if db.read != nil && db.read != db.write {

@@ -16,7 +16,9 @@ func (db *DB) Subscribe(ctx context.Context) <-chan struct{} {
 	ch := make(chan struct{}, 1)
 	db.subsMu.Lock()
 	db.subs[ch] = struct{}{}
-	if db.engine == EnginePostgres && !db.listening {
+	// Under subsMu and only while open: Close stops under the same lock
+	// before it waits, so no listener starts after that wait began.
+	if db.engine == EnginePostgres && !db.listening && db.stopCtx.Err() == nil {
 		db.listening = true
 		db.wg.Add(1)
 		go db.listen()

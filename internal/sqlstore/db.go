@@ -125,6 +125,11 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	default:
 		return cohort.Errorf(cohort.EINVALID, "Unknown SQLite synchronous mode %q: use FULL, NORMAL or OFF.", opts.Synchronous)
 	}
+	if strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory") {
+		// The writer and the read pool are separate connections; each
+		// would get its own empty in-memory database.
+		return cohort.Errorf(cohort.EINVALID, "Cohort needs a SQLite file, not an in-memory database: give a path such as cohort.db (tests use sqlstore.OpenTest).")
+	}
 	name := dsn
 	if !strings.HasPrefix(name, "file:") {
 		name = "file:" + name

@@ -57,4 +57,9 @@ func TestOpenRejectsBadOptions(t *testing.T) {
 	if cohort.ErrorCode(err) != cohort.EINVALID {
 		t.Fatalf("bad synchronous mode: %v", err)
 	}
+	for _, dsn := range []string{":memory:", "file::memory:", "file:x?mode=memory"} {
+		if _, err := sqlstore.Open(context.Background(), dsn, sqlstore.Options{}); cohort.ErrorCode(err) != cohort.EINVALID {
+			t.Fatalf("in-memory %q: %v", dsn, err)
+		}
+	}
 }

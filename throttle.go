@@ -3,6 +3,7 @@ package cohort
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -102,7 +103,7 @@ func (a *throttledAuth) Authenticate(ctx context.Context, email, password string
 	keys := []string{account}
 	limits := []int{a.l.PerAccount}
 	if addr := ClientAddrFromContext(ctx); addr != "" {
-		keys = append(keys, "addr:"+addr)
+		keys = append(keys, "addr:"+addressKey(addr))
 		limits = append(limits, a.l.PerAddress)
 	}
 	counts, err := a.t.SignInFailures(ctx, keys, a.l.Window)
@@ -131,4 +132,21 @@ func (a *throttledAuth) Authenticate(ctx context.Context, email, password string
 		return nil, fmt.Errorf("clear sign-in failures: %w", err)
 	}
 	return users, nil
+}
+
+// addressKey is what one client address counts as: an IPv4 address, or
+// the /64 network of an IPv6 address, since one IPv6 client usually holds
+// a whole /64 and could otherwise take a fresh address per guess.
+func addressKey(addr string) string {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return addr
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return ip.String()
 }

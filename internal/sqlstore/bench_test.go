@@ -33,15 +33,23 @@ type benchData struct {
 // TestMain removes the benchmarks' SQLite data set after the run.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bench != nil && benchDir != "" {
+	if bench != nil {
 		bench.db.Close()
+	}
+	if benchDir != "" {
 		os.RemoveAll(benchDir)
+	}
+	if benchDrop != nil {
+		if err := benchDrop(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
 	}
 	os.Exit(code)
 }
 
 var (
 	benchDir  string
+	benchDrop func() error
 	benchOnce sync.Once
 	bench     *benchData
 	benchErr  error
@@ -75,7 +83,17 @@ func benchSet(b *testing.B) *benchData {
 			return
 		}
 		if os.Getenv("COHORT_BENCH_ENGINE") == "postgres" {
-			db = OpenTestPostgres(b, os.Getenv("COHORT_TEST_POSTGRES"))
+			// Not b.Cleanup: the data set outlives the first benchmark.
+			dsn, drop, err := createTestPostgres(os.Getenv("COHORT_TEST_POSTGRES"))
+			if err != nil {
+				benchErr = err
+				return
+			}
+			benchDrop = drop
+			if db, err = Open(context.Background(), dsn, Options{}); err != nil {
+				benchErr = err
+				return
+			}
 		} else {
 			dir, err := os.MkdirTemp("", "sqlstore-bench-")
 			if err != nil {

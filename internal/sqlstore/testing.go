@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -43,38 +44,54 @@ func OpenTestPostgres(t testing.TB, server string) *DB {
 
 func openTestPostgres(t testing.TB, server string) *DB {
 	t.Helper()
+	dsn, drop, err := createTestPostgres(server)
+	if err != nil {
+		t.Fatalf("sqlstore: %v", err)
+	}
+	db, err := Open(context.Background(), dsn, Options{})
+	if err != nil {
+		_ = drop()
+		t.Fatalf("sqlstore: open test database: %v", err)
+	}
+	t.Cleanup(func() {
+		db.Close()
+		if err := drop(); err != nil {
+			t.Errorf("sqlstore: %v", err)
+		}
+	})
+	return db
+}
+
+// createTestPostgres creates a database with a random name on server and
+// returns its URL and a function that drops it.
+func createTestPostgres(server string) (dsn string, drop func() error, err error) {
 	ctx := context.Background()
+	u, err := url.Parse(server)
+	if err != nil {
+		return "", nil, fmt.Errorf("COHORT_TEST_POSTGRES is not a URL: %w", err)
+	}
 	admin, err := pgx.Connect(ctx, server)
 	if err != nil {
-		t.Fatalf("sqlstore: connect to %s: %v", server, err)
+		return "", nil, fmt.Errorf("connect to %s: %w", server, err)
 	}
 	defer admin.Close(ctx)
 	b := make([]byte, 8)
 	_, _ = rand.Read(b)
 	name := "cohort_test_" + hex.EncodeToString(b)
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("sqlstore: create test database: %v", err)
-	}
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatalf("sqlstore: COHORT_TEST_POSTGRES is not a URL: %v", err)
+		return "", nil, fmt.Errorf("create test database: %w", err)
 	}
 	u.Path = "/" + name
-	db, err := Open(ctx, u.String(), Options{})
-	if err != nil {
-		t.Fatalf("sqlstore: open test database: %v", err)
-	}
-	t.Cleanup(func() {
-		db.Close()
+	drop = func() error {
 		c, err := pgx.Connect(ctx, server)
 		if err != nil {
-			t.Errorf("sqlstore: drop test database %s: %v", name, err)
-			return
+			return fmt.Errorf("drop test database %s: %w", name, err)
 		}
 		defer c.Close(ctx)
 		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("sqlstore: drop test database %s: %v", name, err)
+			return fmt.Errorf("drop test database %s: %w", name, err)
 		}
-	})
-	return db
+		return nil
+	}
+	return u.String(), drop, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"time"
 )
 
@@ -25,6 +26,11 @@ type SignInLimits struct {
 	// Window is how long failures count (default 15 minutes). A window
 	// starts at its key's first failure.
 	Window time.Duration
+	// Concurrent bounds the password checks running at once in this
+	// process (default twice GOMAXPROCS). Each check takes about 19 MiB
+	// and a CPU for tens of milliseconds, so a flood of sign-ins from many
+	// addresses queues here instead of exhausting memory.
+	Concurrent int
 }
 
 // Default sign-in limits.
@@ -43,6 +49,9 @@ func (l SignInLimits) withDefaults() SignInLimits {
 	}
 	if l.Window <= 0 {
 		l.Window = DefaultSignInWindow
+	}
+	if l.Concurrent <= 0 {
+		l.Concurrent = 2 * runtime.GOMAXPROCS(0)
 	}
 	return l
 }
@@ -85,6 +94,7 @@ func ThrottleSignIn(auth AuthService, t SignInThrottle, l SignInLimits) AuthServ
 		AuthService: auth,
 		t:           t,
 		l:           l,
+		checks:      make(chan struct{}, l.Concurrent),
 		refused: &Error{Code: ERATELIMIT, Message: fmt.Sprintf(
 			"Too many failed sign-ins. Wait %d minutes, then try again; if you forgot your password, ask a practice manager to set a new one.",
 			int(l.Window/time.Minute))},
@@ -95,6 +105,7 @@ type throttledAuth struct {
 	AuthService
 	t       SignInThrottle
 	l       SignInLimits
+	checks  chan struct{} // one token per password check running
 	refused *Error
 }
 
@@ -115,7 +126,13 @@ func (a *throttledAuth) Authenticate(ctx context.Context, email, password string
 			return nil, a.refused
 		}
 	}
+	select {
+	case a.checks <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	users, err := a.AuthService.Authenticate(ctx, email, password)
+	<-a.checks
 	switch {
 	case ErrorCode(err) == EUNAUTHORIZED:
 		if rerr := a.t.RecordSignInFailure(ctx, keys, a.l.Window); rerr != nil {

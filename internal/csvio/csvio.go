@@ -64,7 +64,9 @@ func open(r io.Reader, known, required []string) (*table, error) {
 		case !utf8.ValidString(h):
 			t.errs.Add(1, "", fmt.Sprintf("Column %d's name is not UTF-8 text: save the file as CSV UTF-8.", i+1))
 		case !contains(known, name):
-			t.errs.Add(1, name, fmt.Sprintf("Unknown column %q: the columns are %s.", h, strings.Join(known, ", ")))
+			// The message quotes the name; it is not a column we know, so it
+			// is not given as the column (it may hold anything).
+			t.errs.Add(1, "", fmt.Sprintf("Unknown column %q: the columns are %s.", h, strings.Join(known, ", ")))
 		case t.has(name):
 			t.errs.Add(1, name, fmt.Sprintf("The column %s appears twice: keep one.", name))
 		default:

@@ -90,14 +90,19 @@ func (h *Handler) handleImport(w http.ResponseWriter, r *http.Request) {
 			"updated": {strconv.Itoa(res.Updated)}, "unchanged": {strconv.Itoa(res.Unchanged)}}
 		http.Redirect(w, r, "/settings/users?"+q.Encode(), http.StatusSeeOther)
 	case errors.As(err, &ie):
-		v.Message = cohort.ErrorMessage(err)
-		v.Rows = ie.Rows
-		if len(v.Rows) > shownRowErrors {
-			v.Rows, v.MoreRows = v.Rows[:shownRowErrors], len(ie.Rows)-shownRowErrors
+		v.Message = cleanText(cohort.ErrorMessage(err), 2000)
+		rows := ie.Rows
+		if len(rows) > shownRowErrors {
+			rows, v.MoreRows = rows[:shownRowErrors], len(ie.Rows)-shownRowErrors
+		}
+		// Messages may quote the file's text: show it without control
+		// characters.
+		for _, re := range rows {
+			v.Rows = append(v.Rows, cohort.RowError{Row: re.Row, Column: cleanText(re.Column, 100), Message: cleanText(re.Message, 2000)})
 		}
 		h.render(w, r, http.StatusUnprocessableEntity, "users_import", v)
 	case cohort.ErrorCode(err) == cohort.EINVALID || cohort.ErrorCode(err) == cohort.ECONFLICT:
-		v.Message = cohort.ErrorMessage(err) + " Nothing was imported."
+		v.Message = cleanText(cohort.ErrorMessage(err), 2000) + " Nothing was imported."
 		h.render(w, r, http.StatusUnprocessableEntity, "users_import", v)
 	default:
 		h.serviceError(w, r, err)

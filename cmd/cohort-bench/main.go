@@ -48,6 +48,7 @@ type options struct {
 	ops      map[string]bool
 	cohort   string
 	clients  int
+	pprof    string
 }
 
 func parseOptions(args []string, stderr io.Writer) (*options, error) {
@@ -62,6 +63,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&ops, "ops", strings.Join(allOps, ","), "comma-separated operations to run (the ceiling always runs)")
 	fs.StringVar(&o.cohort, "cohort", "", "a cohort binary to serve with (default: go build ./cmd/cohort)")
 	fs.IntVar(&o.clients, "clients", 32, "concurrent clients of B8 and of the concurrent read runs")
+	fs.StringVar(&o.pprof, "pprof", "", "write the server's CPU and allocation profiles of each operation to this folder (builds cohort with -tags pprof)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -136,7 +138,7 @@ func measure(ctx context.Context, o *options, prog *progress) (*report, error) {
 	bin := o.cohort
 	if bin == "" {
 		prog.phase("building cohort")
-		if bin, err = buildCohort(ctx, dir); err != nil {
+		if bin, err = buildCohort(ctx, dir, o.pprof != ""); err != nil {
 			return nil, err
 		}
 	}
@@ -155,7 +157,7 @@ func measure(ctx context.Context, o *options, prog *progress) (*report, error) {
 		return nil, err
 	}
 	prog.phase("starting cohort serve")
-	srv, err := startServer(ctx, bin, db.dsn)
+	srv, err := startServer(ctx, bin, db.dsn, o.pprof)
 	if err != nil {
 		return nil, err
 	}
@@ -187,6 +189,9 @@ func measure(ctx context.Context, o *options, prog *progress) (*report, error) {
 		bare:    newClient(tr, ceil.url, "", nil),
 	}
 	b.runCeiling()
+	if o.pprof != "" {
+		defer func() { prog.phase("profiles of each operation are in %s (index.txt names them)", o.pprof) }()
+	}
 	steps := []struct {
 		op  string
 		run func()
@@ -202,7 +207,9 @@ func measure(ctx context.Context, o *options, prog *progress) (*report, error) {
 			b.runB6(false) // B4 needs the all-staff group
 		}
 		if o.ops[st.op] {
-			st.run()
+			if err := srv.profile(st.op, st.run); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if rep.PeakRSS, err = srv.peakRSS(); err != nil {

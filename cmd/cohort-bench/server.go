@@ -134,12 +134,21 @@ type server struct {
 	url    string
 	stderr *tailBuffer
 	done   chan error
+	// pprofDir, when set, receives a CPU and an allocation profile of
+	// each operation (see cmd/cohort/pprof.go).
+	pprofDir string
+	profiles int
 }
 
-// buildCohort builds the cohort binary of this module into dir.
-func buildCohort(ctx context.Context, dir string) (string, error) {
+// buildCohort builds the cohort binary of this module into dir; with
+// pprof, the build includes the profiling hook.
+func buildCohort(ctx context.Context, dir string, pprof bool) (string, error) {
 	bin := filepath.Join(dir, "cohort")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/cohorthq/cohort/cmd/cohort")
+	args := []string{"build", "-o", bin}
+	if pprof {
+		args = append(args, "-tags", "pprof")
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, "github.com/cohorthq/cohort/cmd/cohort")...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("go build ./cmd/cohort: %w\n%s", err, out)
 	}
@@ -149,14 +158,25 @@ func buildCohort(ctx context.Context, dir string) (string, error) {
 // startServer runs `cohort serve` on 127.0.0.1:0 with the database and
 // waits for the URL it prints. The API rate limit is off: the benchmark is
 // one client doing the work of many.
-func startServer(ctx context.Context, bin, dsn string) (*server, error) {
+func startServer(ctx context.Context, bin, dsn, pprofDir string) (*server, error) {
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--rate-limit", "0", "--log-level", "warn")
 	cmd.Env = cleanEnv()
+	if pprofDir != "" {
+		abs, err := filepath.Abs(pprofDir)
+		if err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return nil, fmt.Errorf("--pprof: %w", err)
+		}
+		cmd.Env = append(cmd.Env, "COHORT_PPROF_DIR="+abs)
+		pprofDir = abs
+	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
 	}
-	s := &server{cmd: cmd, stderr: &tailBuffer{max: 8 << 10}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, stderr: &tailBuffer{max: 8 << 10}, done: make(chan error, 1), pprofDir: pprofDir}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s serve: %w", bin, err)
@@ -211,6 +231,34 @@ func (s *server) peakRSS() (int64, error) {
 		}
 	}
 	return 0, errors.New("no VmHWM in /proc status")
+}
+
+// profile runs fn; with profiling on, the server profiles exactly that
+// time (SIGUSR1 starts, SIGUSR2 stops) and index.txt records which
+// operation the numbered files hold.
+func (s *server) profile(op string, fn func()) error {
+	if s.pprofDir == "" {
+		fn()
+		return nil
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGUSR1); err != nil {
+		return err
+	}
+	// The signal is handled asynchronously; let the profile start first.
+	time.Sleep(100 * time.Millisecond)
+	fn()
+	if err := s.cmd.Process.Signal(syscall.SIGUSR2); err != nil {
+		return err
+	}
+	time.Sleep(200 * time.Millisecond)
+	s.profiles++
+	f, err := os.OpenFile(filepath.Join(s.pprofDir, "index.txt"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "cpu-%02d.pprof allocs-%02d.pprof %s\n", s.profiles, s.profiles, op)
+	return err
 }
 
 // stop ends the server gracefully (SIGTERM), killing it after 10 seconds.

@@ -589,9 +589,9 @@ func (t *tx) changeMembers(groupID string, add, remove []string, replace *[]stri
 	if len(add) > 0 {
 		// "workspace_id || ''": see userStatuses.
 		rows, err := t.query(`INSERT INTO memberships (group_id, user_id, workspace_id, created_at)
-			SELECT $1, id, workspace_id, $2 FROM users WHERE workspace_id || '' = $3 AND id IN (`+t.db.d.idList("$4")+`)
+			SELECT $1, id, workspace_id, $2 FROM users WHERE workspace_id || '' = $3 AND `+t.idsCond("id", "$4", add)+`
 			ON CONFLICT (group_id, user_id) DO NOTHING RETURNING user_id`,
-			groupID, ts(t.now), t.actor.WorkspaceID, jsonIDs(add))
+			groupID, ts(t.now), t.actor.WorkspaceID, idsArg(add))
 		if err != nil {
 			return mc, d, err
 		}
@@ -603,8 +603,8 @@ func (t *tx) changeMembers(groupID string, add, remove []string, replace *[]stri
 		count(mc.Added, 1)
 	}
 	if len(remove) > 0 {
-		rows, err := t.query(`DELETE FROM memberships WHERE group_id = $1 AND user_id IN (`+t.db.d.idList("$2")+`)
-			RETURNING user_id`, groupID, jsonIDs(remove))
+		rows, err := t.query(`DELETE FROM memberships WHERE group_id = $1 AND `+t.idsCond("user_id", "$2", remove)+`
+			RETURNING user_id`, groupID, idsArg(remove))
 		if err != nil {
 			return mc, d, err
 		}
@@ -634,8 +634,8 @@ func (t *tx) userStatuses(ids []string) (map[string]cohort.Status, error) {
 	// statistics on a database that grew since it was opened, from reading
 	// every user of the workspace through the workspace index instead: that
 	// made one member in or out cost the size of the practice.
-	rows, err := t.query(`SELECT id, status FROM users WHERE workspace_id || '' = $1 AND id IN (`+t.db.d.idList("$2")+`)`+t.db.d.forShare(),
-		t.actor.WorkspaceID, jsonIDs(ids))
+	rows, err := t.query(`SELECT id, status FROM users WHERE workspace_id || '' = $1 AND `+t.idsCond("id", "$2", ids)+t.db.d.forShare(),
+		t.actor.WorkspaceID, idsArg(ids))
 	if err != nil {
 		return nil, err
 	}
@@ -703,4 +703,24 @@ func checkExternalID(s string) error {
 		return cohort.FieldError("external_id", "The external ID must be text of at most 255 characters without control characters.")
 	}
 	return nil
+}
+
+// idsCond matches col against the IDs passed as param (see idsArg): one ID
+// is an equality, which every engine and every cached plan answers with a
+// primary-key probe; PostgreSQL's generic plan for a JSON list could
+// otherwise read a big group's memberships to find one. Several IDs travel
+// as one JSON array.
+func (t *tx) idsCond(col, param string, ids []string) string {
+	if len(ids) == 1 {
+		return col + " = " + param
+	}
+	return col + " IN (" + t.db.d.idList(param) + ")"
+}
+
+// idsArg is the parameter that goes with idsCond.
+func idsArg(ids []string) string {
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return jsonIDs(ids)
 }

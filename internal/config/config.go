@@ -159,7 +159,7 @@ func options() []Option {
 			Usage: "TLS private key `file` (PEM); with --tls-cert serves HTTPS",
 			value: func(c *Config) flag.Value { return (*stringValue)(&c.TLSKey) }},
 		{Flag: "behind-tls-proxy", Env: "COHORT_BEHIND_TLS_PROXY", set: SetServe,
-			Usage: "a reverse proxy in front serves HTTPS: cookies get Secure and HSTS is sent",
+			Usage: "a reverse proxy in front serves HTTPS and appends the client to X-Forwarded-For: cookies get Secure, HSTS is sent, sign-in throttling counts the client's address",
 			value: func(c *Config) flag.Value { return (*boolValue)(&c.BehindTLSProxy) }},
 		{Flag: "session-ttl", Env: "COHORT_SESSION_TTL", set: SetServe,
 			Usage: "longest a browser session lasts (a `duration`)",

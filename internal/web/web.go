@@ -10,6 +10,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/cohorthq/cohort"
@@ -141,8 +142,15 @@ type Page struct {
 func (h *Handler) page(r *http.Request, title string) Page {
 	a, ok := cohort.ActorFromContext(r.Context())
 	p := Page{Title: title, SignedIn: ok, Actor: a, CSRFToken: httpx.CSRFToken(r.Context())}
-	if ok {
+	if ok && h.opts.LiveEventsURL != "" {
 		p.LiveURL = h.opts.LiveEventsURL
+		// The stream starts where this page was rendered, so a change
+		// committed between rendering and the stream connecting still
+		// reaches the page. Without the position the page still works,
+		// only that narrow window is not covered.
+		if seq, err := h.svc.Events.LastEventSeq(r.Context()); err == nil {
+			p.LiveURL += "?last_event_id=" + strconv.FormatInt(seq, 10)
+		}
 	}
 	return p
 }

@@ -178,10 +178,16 @@ func (db *DB) AuthenticateAPIKey(ctx context.Context, token string) (*cohort.API
 		return nil, errBadAPIKey
 	}
 	if k.LastUsedAt == nil || n.Sub(*k.LastUsedAt) >= time.Minute {
-		if _, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, ts(n), k.ID); err != nil {
+		_, err := db.write.ExecContext(ctx, `UPDATE api_keys SET last_used_at = $1 WHERE id = $2`, ts(n), k.ID)
+		switch {
+		case err == nil:
+			k.LastUsedAt = &n
+		case refusesWrites(err):
+			// The database takes no writes (disk full, read-only): the key
+			// still reads; its last use is noted once writes work again.
+		default:
 			return nil, mapError(err)
 		}
-		k.LastUsedAt = &n
 	}
 	return k, nil
 }

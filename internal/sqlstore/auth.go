@@ -151,10 +151,17 @@ func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration)
 		return nil, errNoSession
 	}
 	if n.Sub(s.LastSeenAt) >= time.Minute {
-		if _, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, ts(n), s.ID); err != nil {
+		_, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, ts(n), s.ID)
+		switch {
+		case err == nil:
+			s.LastSeenAt = n
+		case refusesWrites(err):
+			// The database takes no writes (disk full, read-only): the
+			// session still reads pages; its last use is noted once
+			// writes work again.
+		default:
 			return nil, mapError(err)
 		}
-		s.LastSeenAt = n
 	}
 	return &cohort.SessionUser{Session: s, User: u, Workspace: w}, nil
 }

@@ -135,6 +135,9 @@ func mapError(err error) error {
 	if cohort.AsError(err) != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
+	if refusesWrites(err) {
+		return cannotSave()
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -146,10 +149,6 @@ func mapError(err error) error {
 			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is busy: try again in a moment."}
 		case "57014":
 			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database took too long to answer: try again in a moment."}
-		case "25006", "53100":
-			// A read-only transaction (a standby, or default_transaction_read_only)
-			// or a full disk: the transaction rolled back, nothing was kept.
-			return cannotSave()
 		}
 		// Class 22 (data exception: NUL bytes, bad encodings, values out
 		// of range) and 54 (a value too large for an index) are bad input
@@ -170,15 +169,31 @@ func mapError(err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is busy: try again in a moment."}
-		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
-			// The file cannot take the write (disk full, file or directory
-			// read-only, an I/O error writing the journal): SQLite rolled
-			// the transaction back, so nothing partial was kept.
-			return cannotSave()
 		}
 		return fmt.Errorf("sqlstore: sqlite: %w", err)
 	}
 	return fmt.Errorf("sqlstore: %w", err)
+}
+
+// refusesWrites reports whether the database refused a write because it
+// cannot take one now, as opposed to refusing this write: PostgreSQL in a
+// read-only transaction (a standby, default_transaction_read_only) or out
+// of disk; SQLite's file full, read-only (file or directory) or failing
+// to write its journal. The transaction was rolled back, so nothing
+// partial was kept, and reads still work.
+func refusesWrites(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code == "25006" || pe.Code == "53100"
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN:
+			return true
+		}
+	}
+	return false
 }
 
 // cannotSave is what every interface shows when the database refuses

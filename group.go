@@ -221,12 +221,17 @@ type GroupFilter struct {
 	Offset        int    // for SCIM startIndex; prefer the cursor
 	After         string // cursor: return rows after this one
 	Before        string // cursor: return rows before this one (previous page)
+	// SkipTotal says the caller does not show GroupPage.Total (an API page
+	// has links only), so the store need not count every matching group
+	// for each page; Total is then 0.
+	SkipTotal bool
 }
 
 // GroupPage is one page of groups.
 type GroupPage struct {
 	Groups []*Group
-	// Total is the number of groups matching the filter, all pages.
+	// Total is the number of groups matching the filter, all pages (0 when
+	// the filter's SkipTotal is set).
 	Total int
 	// Next/Prev are cursors for the neighbouring pages, "" at either end.
 	Next string

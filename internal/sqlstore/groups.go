@@ -162,8 +162,10 @@ func (db *DB) findGroups(ctx context.Context, workspaceID string, f cohort.Group
 		where = append(where, "updated_at < "+p.add(ts(*f.UpdatedBefore)))
 	}
 	var total int
-	if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM groups WHERE `+strings.Join(where, " AND "), p...).Scan(&total); err != nil {
-		return nil, mapError(err)
+	if !f.SkipTotal {
+		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM groups WHERE `+strings.Join(where, " AND "), p...).Scan(&total); err != nil {
+			return nil, mapError(err)
+		}
 	}
 	ks := keyset{cols: []string{"name_key", "id"}}
 	q, err := ks.query(`SELECT `+groupCols+`, name_key FROM groups`, where, &p, f.Limit, f.Offset, f.After, f.Before)

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,7 +12,14 @@ import (
 // TestSignInThrottle checks the failure counters on SQLite and, when
 // COHORT_TEST_POSTGRES is set, on PostgreSQL.
 func TestSignInThrottle(t *testing.T) {
-	t.Run("sqlite", func(t *testing.T) { testSignInThrottle(t, sqlstore.OpenTest(t)) })
+	t.Run("sqlite", func(t *testing.T) {
+		db, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "cohort.db"), sqlstore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		testSignInThrottle(t, db)
+	})
 	t.Run("postgres", func(t *testing.T) {
 		pg := os.Getenv("COHORT_TEST_POSTGRES")
 		if pg == "" {

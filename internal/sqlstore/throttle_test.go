@@ -20,6 +20,30 @@ func TestSignInThrottle(t *testing.T) {
 		t.Cleanup(func() { db.Close() })
 		testSignInThrottle(t, db)
 	})
+	// Another instance on the same database counts the same failures.
+	t.Run("two instances", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "cohort.db")
+		var dbs [2]*sqlstore.DB
+		for i := range dbs {
+			db, err := sqlstore.Open(t.Context(), path, sqlstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			dbs[i] = db
+		}
+		key := []string{"email:shared@example.com"}
+		for _, db := range dbs {
+			if err := db.RecordSignInFailure(t.Context(), key, time.Hour); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i, db := range dbs {
+			if got, err := db.SignInFailures(t.Context(), key, time.Hour); err != nil || got[0] != 2 {
+				t.Errorf("instance %d sees %v %v, want both failures", i, got, err)
+			}
+		}
+	})
 	t.Run("postgres", func(t *testing.T) {
 		pg := os.Getenv("COHORT_TEST_POSTGRES")
 		if pg == "" {

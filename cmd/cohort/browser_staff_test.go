@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // openUsers follows Settings → Users from any page.
@@ -85,6 +86,29 @@ func TestBrowserStaff(t *testing.T) {
 		t.Fatalf("demo Telehealth providers Users = %q, want 8", got)
 	}
 
+	// The picker from the keyboard: Down leaves the search box for the
+	// first person, Space ticks them, Down moves on, Escape goes back.
+	b.navigating("click Add group", chromedp.Click(control("Add group")))
+	b.do("Down from Search staff, Space, Down",
+		chromedp.Focus(field("Search staff")), chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(" "), chromedp.KeyEvent(kb.ArrowDown))
+	var focus struct {
+		Index   int
+		Checked []bool
+	}
+	b.eval(`(() => {
+		const boxes = [...document.querySelectorAll('#picker-results input[type=checkbox]')];
+		return {Index: boxes.indexOf(document.activeElement), Checked: boxes.slice(0, 2).map(b => b.checked)};
+	})()`, &focus)
+	if focus.Index != 1 || len(focus.Checked) != 2 || !focus.Checked[0] || focus.Checked[1] {
+		t.Errorf("keyboard in the picker: focus on person %d, ticked %v; want focus on the second, the first ticked", focus.Index, focus.Checked)
+	}
+	b.do("Escape", chromedp.KeyEvent(kb.Escape))
+	var active string
+	b.eval(`document.activeElement.id`, &active)
+	if active != "picker-q" {
+		t.Errorf("Escape in the picker focuses %q, want the search box", active)
+	}
+
 	// Add user.
 	b.openUsers()
 	b.checkAccessible("Users")
@@ -155,6 +179,16 @@ func TestBrowserStaff(t *testing.T) {
 	}
 	if got := b.visibleControls(`^(Copy email addresses)$`); len(got) != 1 {
 		t.Errorf("no Copy email addresses button: %q", got)
+	}
+	b.do("click Copy email addresses", chromedp.Click(control("Copy email addresses")))
+	var copied string
+	// The clipboard answers asynchronously: wait for the status message.
+	b.eval(`new Promise(r => {
+		const poll = () => { const s = document.getElementById('copy-status').innerText; s ? r(s) : setTimeout(poll, 50); };
+		poll();
+	})`, &copied)
+	if copied != "Copied 9 addresses." && !strings.HasPrefix(copied, "Copying is not allowed here") {
+		t.Errorf("after Copy email addresses the page says %q", copied)
 	}
 	if got := b.visibleControls(`^(Users|Add user|Edit|Archive|Restore|Make account owner|Import CSV|Export users CSV)$`); len(got) > 0 {
 		t.Errorf("a receptionist is offered staff management: %q", got)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -14,8 +15,18 @@ func TestSmokeSetS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the benchmark smoke run builds and serves cohort; skipped with -short")
 	}
+	args := []string{"--set", "S", "--duration", "2s", "--clients", "8", "--json"}
+	// The suite's PostgreSQL pass runs the benchmark on PostgreSQL too (a
+	// throw-away database on that server, dropped at the end).
+	if os.Getenv("COHORT_TEST_ENGINE") == "postgres" {
+		server := os.Getenv("COHORT_TEST_POSTGRES")
+		if server == "" {
+			t.Fatal("COHORT_TEST_ENGINE=postgres needs COHORT_TEST_POSTGRES, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+		}
+		args = append(args, "--db", server)
+	}
 	var stdout, stderr bytes.Buffer
-	err := run(t.Context(), []string{"--set", "S", "--duration", "2s", "--clients", "8", "--json"}, &stdout, &stderr)
+	err := run(t.Context(), args, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("benchmark failed: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
 	}

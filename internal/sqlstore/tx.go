@@ -29,7 +29,11 @@ type tx struct {
 
 // maxAttempts bounds how often a transaction is retried after a
 // serialization failure, deadlock, busy database or unique race.
-const maxAttempts = 5
+const maxAttempts = 8
+
+// errLockRace asks inTx to run a transaction again: what it locked changed
+// before it could lock everything in order.
+var errLockRace = errors.New("sqlstore: rows to lock changed meanwhile")
 
 // inTx runs fn in a write transaction and commits it, retrying the whole
 // transaction when the engine reports a transient conflict. Errors come
@@ -107,6 +111,9 @@ func actorFrom(ctx context.Context) (cohort.Actor, error) {
 // violation is retried too: a second run sees the committed row and
 // refuses with a message that names it.
 func retryable(err error) bool {
+	if errors.Is(err, errLockRace) {
+		return true
+	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
@@ -134,6 +141,9 @@ func mapError(err error) error {
 	}
 	if cohort.AsError(err) != nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if errors.Is(err, errLockRace) {
+		return &cohort.Error{Code: cohort.EUNAVAILABLE, Message: "The database is busy: try again in a moment."}
 	}
 	if refusesWrites(err) {
 		return cannotSave()

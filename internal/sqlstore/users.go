@@ -500,12 +500,30 @@ func (db *DB) setUserStatus(ctx context.Context, id string, to cohort.Status) (*
 		if err != nil {
 			return err
 		}
-		if _, err := scanStrings(rows); err != nil {
+		locked, err := scanStrings(rows)
+		if err != nil {
 			return err
 		}
 		u, err := t.lockUser(id)
 		if err != nil {
 			return err
+		}
+		// A membership committed between the two reads would make the
+		// counter update below lock a group out of order and risk a
+		// deadlock; start over instead. With the user locked, no new
+		// membership of theirs can appear any more.
+		rows, err = t.query(`SELECT group_id FROM memberships WHERE user_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		now, err := scanStrings(rows)
+		if err != nil {
+			return err
+		}
+		for _, g := range now {
+			if !contains(locked, g) {
+				return errLockRace
+			}
 		}
 		out = u
 		if u.Status == to {

@@ -57,11 +57,12 @@ func (h *Handler) handleImport(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusBadRequest, "users_import", v)
 		return
 	}
+	// Files the upload spilled to disk go when the answer is written.
+	defer r.MultipartForm.RemoveAll()
 	if k := r.PostForm.Get("kind"); k == "groups" {
 		v.Kind = k
 	}
-	if v.Kind == "groups" && !ctxActor(r.Context()).CanManageGroups() {
-		h.requireManager(w, r)
+	if v.Kind == "groups" && !h.requireManager(w, r) {
 		return
 	}
 	file, _, err := r.FormFile("file")

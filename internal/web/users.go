@@ -402,6 +402,11 @@ func (h *Handler) setUserStatus(w http.ResponseWriter, r *http.Request, archive 
 			h.renderUser(w, r, http.StatusConflict, u, fmt.Sprintf("%s is the account owner, so they cannot be archived. Make another active staff member the account owner first (only the owner can do that, on that person's page).", u.Name()))
 			return
 		}
+		if u.ID == ctxActor(r.Context()).UserID {
+			// It would sign them out at once, with no way back in.
+			h.renderUser(w, r, http.StatusConflict, u, "You cannot archive yourself: ask another manager to do it.")
+			return
+		}
 		_, err = h.svc.Users.ArchiveUser(r.Context(), u.ID)
 	} else {
 		_, err = h.svc.Users.RestoreUser(r.Context(), u.ID)

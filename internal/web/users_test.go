@@ -298,6 +298,10 @@ func TestAddUserGroupArchiveRestore(t *testing.T) {
 // sign in again.
 func TestArchivedUserIsSignedOut(t *testing.T) {
 	e, manager := signedInManager(t)
+	self := e.byRole[cohort.RolePracticeManager]
+	if p := manager.post("/settings/users/"+self.ID+"/archive", nil); p.status != http.StatusConflict || !strings.Contains(p.body, "cannot archive yourself") {
+		t.Errorf("a manager archives themselves: %d", p.status)
+	}
 	victim := e.staff[1]
 	vb := e.browser()
 	vb.signIn(victim)

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cohorthq/cohort"
@@ -62,6 +63,12 @@ type DB struct {
 	log   *slog.Logger
 
 	pgConfig *pgx.ConnConfig // for the LISTEN connection
+
+	// SQLite checkpoints the WAL from its own connection, in the
+	// background, so a commit never pays for copying earlier commits'
+	// pages into the database file. wrote is set by every commit.
+	ckpt  *sql.DB
+	wrote atomic.Bool
 
 	subsMu    sync.Mutex
 	subs      map[chan struct{}]struct{}
@@ -143,8 +150,10 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	// driver's allocator returns each to the OS (a syscall per chunk),
 	// which doubled the cost of creating a group with 1,000 members.
 	common := sep + "_pragma=foreign_keys(1)&_pragma=busy_timeout(" + strconv.FormatInt(busy.Milliseconds(), 10) + ")"
+	// wal_autocheckpoint is only a safety net (40 MB of WAL): the
+	// checkpointer below keeps the WAL short without making a commit wait.
 	writeDSN := name + common + "&_pragma=journal_mode(WAL)&_pragma=synchronous(" + syncMode + ")" +
-		"&_pragma=cache_size(-16000)&_txlock=immediate"
+		"&_pragma=cache_size(-16000)&_pragma=wal_autocheckpoint(10000)&_txlock=immediate"
 	readDSN := name + common + "&_pragma=query_only(1)&_pragma=cache_size(-8000)"
 
 	w, err := sql.Open("sqlite", writeDSN)
@@ -175,7 +184,36 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	r.SetMaxIdleConns(n)
 	r.SetConnMaxIdleTime(5 * time.Minute)
 	db.read = r
+	c, err := sql.Open("sqlite", name+common)
+	if err != nil {
+		return fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	c.SetMaxOpenConns(1)
+	db.ckpt = c
+	db.wg.Add(1)
+	go db.checkpoint(syncMode)
 	return nil
+}
+
+// checkpoint copies committed WAL pages into the database file about once
+// a second after writes, without blocking readers or the writer (PASSIVE).
+func (db *DB) checkpoint(syncMode string) {
+	defer db.wg.Done()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-db.stopCtx.Done():
+			return
+		case <-tick.C:
+		}
+		if !db.wrote.Swap(false) {
+			continue
+		}
+		if _, err := db.ckpt.ExecContext(db.stopCtx, `PRAGMA synchronous=`+syncMode+`; PRAGMA wal_checkpoint(PASSIVE)`); err != nil && db.stopCtx.Err() == nil {
+			db.log.Warn("sqlstore: WAL checkpoint failed; SQLite's own checkpoint takes over", "err", err)
+		}
+	}
 }
 
 func (db *DB) openPostgres(ctx context.Context, dsn string, opts Options) error {
@@ -263,6 +301,9 @@ func (db *DB) Close() error {
 	}
 	if db.write != nil {
 		errs = append(errs, db.write.Close())
+	}
+	if db.ckpt != nil {
+		errs = append(errs, db.ckpt.Close())
 	}
 	return errors.Join(errs...)
 }

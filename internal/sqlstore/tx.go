@@ -72,6 +72,7 @@ func (db *DB) tryTx(ctx context.Context, a cohort.Actor, fn func(*tx) error) (er
 	if err = sqlTx.Commit(); err != nil {
 		return err
 	}
+	db.wrote.Store(true)
 	if t.events {
 		db.notifyLocal()
 	}

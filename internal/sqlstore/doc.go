@@ -63,5 +63,9 @@
 // SQLite gets one write connection (MaxOpenConns 1, _txlock=immediate, WAL,
 // synchronous FULL by default) and a separate read-only pool, so reads
 // never wait behind writes and writes never fail with SQLITE_BUSY inside a
-// deferred transaction. PostgreSQL uses one pool for both.
+// deferred transaction. A third connection checkpoints the WAL in the
+// background (PASSIVE, about once a second after writes), so no commit
+// pays for copying earlier commits into the database file; temp_store
+// stays at its default (MEMORY made large statements slower in this
+// driver). PostgreSQL uses one pool for everything.
 package sqlstore

@@ -94,7 +94,8 @@ func TestCrashLoop(t *testing.T) {
 	var ack acked
 	var requests, failures int
 	for i := range iterations {
-		p := startProcess(t, bin, []string{"COHORT_LOG_LEVEL=error"}, "--db", dsn)
+		// The writers outpace the per-key rate limit, which is not under test.
+		p := startProcess(t, bin, []string{"COHORT_LOG_LEVEL=error", "COHORT_RATE_LIMIT=0"}, "--db", dsn)
 		sent, refused := driveWrites(t, p.URL, token, ownerID, i, &ack, func(answered <-chan struct{}) {
 			// A random moment in the stream of writes: once they flow
 			// (a slow start must not make every kill land before the
@@ -115,7 +116,7 @@ func TestCrashLoop(t *testing.T) {
 	}
 
 	// The last restart still serves the data.
-	p := startProcess(t, bin, []string{"COHORT_LOG_LEVEL=error"}, "--db", dsn)
+	p := startProcess(t, bin, []string{"COHORT_LOG_LEVEL=error", "COHORT_RATE_LIMIT=0"}, "--db", dsn)
 	req, _ := http.NewRequest("GET", p.URL+"/api/v1/groups?status=all&limit=1", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)

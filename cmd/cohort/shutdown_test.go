@@ -45,7 +45,7 @@ func TestSIGTERMDrainsWritesAndDeliveries(t *testing.T) {
 		t.Fatalf("webhook create: %v\n%s", r.err, r.stderr)
 	}
 
-	p := startProcess(t, bin, []string{"COHORT_LOG_LEVEL=info", "COHORT_WEBHOOK_ALLOW_PRIVATE=true", "COHORT_SHUTDOWN_TIMEOUT=30s"}, "--db", dsn)
+	p := startProcess(t, bin, []string{"COHORT_LOG_LEVEL=info", "COHORT_WEBHOOK_ALLOW_PRIVATE=true", "COHORT_SHUTDOWN_TIMEOUT=30s", "COHORT_RATE_LIMIT=0"}, "--db", dsn)
 
 	type outcome struct {
 		requestID string

@@ -120,10 +120,18 @@ func stateChanging(method string) bool {
 // echoes the CSRF token in the "csrf_token" form field or the
 // X-CSRF-Token header. Signed in, the token is the session's; signed out
 // (the sign-in form) it is the double-submit cookie's. Requests with an
-// Authorization header carry no cookies that matter and are exempt.
+// Authorization header carry no cookies that matter and are exempt, and
+// so are API requests without a session (they can only be refused).
 func (s *Server) csrf(rt httpx.Route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !stateChanging(r.Method) || r.Header.Get("Authorization") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// An API request with no live session has nothing a forged request
+		// could ride on: let the API answer 401 "missing credentials", as
+		// DESIGN promises, instead of a form-expired 403.
+		if strings.HasPrefix(r.URL.Path, "/api/") && httpx.SessionFrom(r.Context()) == nil {
 			next.ServeHTTP(w, r)
 			return
 		}

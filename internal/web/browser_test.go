@@ -2,14 +2,10 @@ package web_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -21,20 +17,13 @@ import (
 	"github.com/cohorthq/cohort/internal/web"
 )
 
-const chromium = "/usr/bin/chromium"
-
 // The scripts' behaviour in a real browser: picker search as you type
 // keeps choices, Enter in Name saves, the Actions menu closes on Escape,
 // and live updates refresh the list and warn an editor. The full
 // workflow in a browser is cmd/cohort's test; this one covers what only
 // the scripts do.
 func TestBrowserScripts(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("COHORT_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("browser tests are required but %s is missing", chromium)
-		}
-		t.Skipf("needs Chromium at %s; skipping", chromium)
-	}
+	requireChromium(t)
 	db := sqlstore.OpenTest(t)
 	e := &env{t: t, svc: db.Services(), byRole: map[cohort.Role]*cohort.User{}}
 	ws, owner, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{
@@ -62,52 +51,8 @@ func TestBrowserScripts(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Config{}, e.svc, logger, pages.Routes(), live.Routes()))
 	t.Cleanup(srv.Close)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()))
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	var mu sync.Mutex
-	var console []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError && m.Source != "network" {
-				mu.Lock()
-				console = append(console, fmt.Sprint(m))
-				mu.Unlock()
-			}
-		}
-	}()
-	// run bounds each step so a missing element fails instead of hanging;
-	// it is a guard, not a timing assertion.
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(c, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	navigate := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if _, err := chromedp.RunResponse(c, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	wait := func(what, js string) {
-		t.Helper()
-		run(what, chromedp.Poll[chromedp.Void](js))
-	}
+	chr := newChrome(t)
+	run, navigate, wait := chr.run, chr.navigate, chr.wait
 
 	navigate("open sign-in", chromedp.Navigate(srv.URL+"/signin"))
 	run("fill sign-in", chromedp.SendKeys("#email", owner.Email), chromedp.SendKeys("#password", testPassword))
@@ -162,9 +107,7 @@ func TestBrowserScripts(t *testing.T) {
 	if !strings.Contains(typed, "(typed)") || !strings.Contains(typed, "Contractors") {
 		t.Errorf("the editor's typing was replaced: %q", typed)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	for _, c := range console {
+	for _, c := range chr.consoleMessages() {
 		t.Errorf("console: %s", c)
 	}
 }

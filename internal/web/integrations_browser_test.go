@@ -1,15 +1,10 @@
 package web_test
 
 import (
-	"context"
-	"fmt"
 	"log/slog"
 	"net/http/httptest"
-	"os"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -26,12 +21,7 @@ import (
 // labels tick their checkboxes, messages land on their fields, and the
 // browser reports no refused inline script or style.
 func TestBrowserIntegrationPages(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		if os.Getenv("COHORT_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("browser tests are required but %s is missing", chromium)
-		}
-		t.Skipf("needs Chromium at %s; skipping", chromium)
-	}
+	requireChromium(t)
 	db := sqlstore.OpenTest(t)
 	svc := db.Services()
 	svc.Webhooks = events.CheckWebhookURLs(svc.Webhooks, false)
@@ -60,52 +50,8 @@ func TestBrowserIntegrationPages(t *testing.T) {
 	srv := httptest.NewServer(server.New(server.Config{}, svc, logger, pages.Routes()))
 	t.Cleanup(srv.Close)
 
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()))
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
-	}
-	var mu sync.Mutex
-	var console []string
-	messages := chromedp.Console(ctx)
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.IsException() || m.Type == chromedp.ConsoleError && m.Source != "network" {
-				mu.Lock()
-				console = append(console, fmt.Sprint(m))
-				mu.Unlock()
-			}
-		}
-	}()
-	// Each step is bounded so a missing element fails instead of hanging;
-	// a guard, not a timing assertion.
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(c, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	navigate := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		c, cancel := context.WithTimeout(ctx, 30*time.Second)
-		defer cancel()
-		if _, err := chromedp.RunResponse(c, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	wait := func(what, js string) {
-		t.Helper()
-		run(what, chromedp.Poll[chromedp.Void](js))
-	}
+	chr := newChrome(t)
+	run, navigate, wait := chr.run, chr.navigate, chr.wait
 
 	navigate("open sign-in", chromedp.Navigate(srv.URL+"/signin"))
 	run("fill sign-in", chromedp.SendKeys("#email", owner.Email), chromedp.SendKeys("#password", testPassword))
@@ -140,9 +86,7 @@ func TestBrowserIntegrationPages(t *testing.T) {
 	navigate("open the group", chromedp.Navigate(srv.URL+"/settings/groups/"+g.ID+"/edit"))
 	wait("History shown", `[...document.querySelectorAll('section.history li')].some(li => li.textContent.startsWith('Olive Owner created the group “Physiotherapists” with Ann Abbott — '))`)
 
-	mu.Lock()
-	defer mu.Unlock()
-	for _, c := range console {
+	for _, c := range chr.consoleMessages() {
 		if strings.Contains(c, "Content Security Policy") || strings.Contains(c, "Content-Security-Policy") {
 			t.Errorf("CSP refused something: %s", c)
 		} else {

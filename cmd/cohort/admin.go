@@ -179,16 +179,11 @@ func cmdUserCreate(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, ws, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, ws, err := inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	u, err := svc.Users.CreateUser(ctx, uc)
 	if err != nil {
 		return describe("create user", err)
@@ -244,16 +239,11 @@ func cmdAPIKeyCreate(ctx context.Context, e *env, args []string) error {
 		}
 		exp = &t
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, ws, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, ws, err := inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	key, token, err := svc.APIKeys.CreateAPIKey(ctx, cohort.APIKeyCreate{Name: *name, Scopes: sc, ExpiresAt: exp})
 	if err != nil {
 		return describe("create API key", err)
@@ -305,16 +295,11 @@ func cmdAPIKeyList(ctx context.Context, e *env, args []string) error {
 	if _, err := c.parse(e, args, 0); err != nil {
 		return err
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, _, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, _, err = inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	keys, err := svc.APIKeys.FindAPIKeys(ctx)
 	if err != nil {
 		return describe("list API keys", err)
@@ -356,16 +341,11 @@ func cmdAPIKeyRevoke(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 0 {
 		return usagef("cohort apikey revoke: give the key's ID (see 'cohort apikey list')")
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, _, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, _, err = inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	if err := svc.APIKeys.RevokeAPIKey(ctx, pos[0]); err != nil {
 		return describe("revoke API key "+pos[0], err)
 	}
@@ -400,16 +380,11 @@ func cmdWebhookCreate(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(*url) == "" {
 		return usagef("cohort webhook create: --url is required")
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, ws, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, ws, err := inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	wh, err := svc.Webhooks.CreateWebhook(ctx, cohort.WebhookCreate{URL: *url, Events: types})
 	if err != nil {
 		return describe("create webhook", err)
@@ -451,16 +426,11 @@ func cmdWebhookList(ctx context.Context, e *env, args []string) error {
 	if _, err := c.parse(e, args, 0); err != nil {
 		return err
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, _, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, _, err = inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	hooks, err := svc.Webhooks.FindWebhooks(ctx)
 	if err != nil {
 		return describe("list webhooks", err)
@@ -492,16 +462,11 @@ func cmdWebhookDelete(ctx context.Context, e *env, args []string) error {
 	if len(pos) == 0 {
 		return usagef("cohort webhook delete: give the webhook's ID (see 'cohort webhook list')")
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, _, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, _, err = inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	if err := svc.Webhooks.DeleteWebhook(ctx, pos[0]); err != nil {
 		return describe("delete webhook "+pos[0], err)
 	}

@@ -73,16 +73,11 @@ func runImport(ctx context.Context, e *env, kind string, args []string) error {
 	if err != nil {
 		return importProblem(*file, err)
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, ws, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, ws, err := inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	var res cohort.ImportResult
 	if kind == "users" {
 		res, err = svc.Imports.ImportUsers(ctx, users)
@@ -127,16 +122,11 @@ func runExport(ctx context.Context, e *env, kind string, args []string) (err err
 	if *slug == "" {
 		return usagef("cohort export %s: --workspace is required: give the workspace's slug", kind)
 	}
-	db, err := c.open(ctx, e)
+	ctx, svc, _, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := services(db, &c.cfg)
-	ctx, _, err = inWorkspace(ctx, svc, *slug)
-	if err != nil {
-		return err
-	}
+	defer closeDB()
 	out := e.stdout
 	var tmp *os.File
 	if *file != "" && *file != "-" {

@@ -86,6 +86,22 @@ func (c *dbCommand) open(ctx context.Context, e *env) (*sqlstore.DB, error) {
 	return openDB(ctx, &c.cfg, newLogger(&c.cfg, e.stderr))
 }
 
+// openWorkspace opens the database and acts in the workspace with the
+// given slug as the CLI's system actor. The caller calls closeDB.
+func (c *dbCommand) openWorkspace(ctx context.Context, e *env, slug string) (context.Context, cohort.Services, *cohort.Workspace, func(), error) {
+	db, err := c.open(ctx, e)
+	if err != nil {
+		return nil, cohort.Services{}, nil, nil, err
+	}
+	svc := services(db, &c.cfg)
+	ctx, ws, err := inWorkspace(ctx, svc, slug)
+	if err != nil {
+		db.Close()
+		return nil, cohort.Services{}, nil, nil, err
+	}
+	return ctx, svc, ws, func() { db.Close() }, nil
+}
+
 // services returns db's services as every interface must see them: webhook
 // URLs are checked against the SSRF rule before the store keeps them.
 func services(db *sqlstore.DB, cfg *config.Config) cohort.Services {

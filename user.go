@@ -175,13 +175,21 @@ func (c *UserCreate) Validate() error {
 }
 
 // UserUpdate changes a user. Nil pointers leave a field as it is.
+// IfVersion, when non-zero, must equal the user's current version or the
+// update fails with ESTALE and changes nothing.
 type UserUpdate struct {
 	Email      *string
 	GivenName  *string
 	FamilyName *string
 	Role       *Role
 	ExternalID *string
-	IfVersion  int64
+	// Status, when set, archives (StatusArchived) or restores
+	// (StatusActive) the user in the same transaction as the field
+	// changes, with the effects of ArchiveUser or RestoreUser: the whole
+	// update is refused, and nothing changes, if it would archive the
+	// account owner.
+	Status    *Status
+	IfVersion int64
 }
 
 // Validate normalises u in place and returns field errors.
@@ -210,6 +218,9 @@ func (u *UserUpdate) Validate() error {
 	}
 	if u.Role != nil && !u.Role.Valid() {
 		v.Add("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
+	}
+	if u.Status != nil && !u.Status.Valid() {
+		v.Add("status", "Choose a status: active or archived.")
 	}
 	return v.Err()
 }

@@ -284,6 +284,91 @@ func TestUserPatchForms(t *testing.T) {
 	e.do(t, "DELETE", path, nil, "If-Match", tag).scimError(t, http.StatusPreconditionFailed, "")
 }
 
+// A PATCH that changes names and sets active=false is one store
+// transaction: both apply, with one version step, or neither does.
+func TestUserPatchNamesAndActiveTogether(t *testing.T) {
+	e := newEnv(t)
+	u := e.user(t, e.sysCtx, "nia@example.com", "Nia", "Old")
+	e.user(t, e.sysCtx, "taken@example.com", "Tay", "Ken")
+	g := e.group(t, e.sysCtx, "Physio", u.ID, e.owner.ID)
+	token, _, err := e.svc.Auth.CreateSession(t.Context(), u.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := "/Users/" + u.ID
+	seq, err := e.svc.Events.LastEventSeq(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag := e.do(t, "GET", path, nil).want(t, http.StatusOK).header.Get("ETag")
+
+	r := e.do(t, "PATCH", path, patchOp(
+		op("replace", "name.givenName", "Nina"),
+		op("replace", "name.familyName", "New"),
+		op("replace", "active", false),
+	), "If-Match", tag).want(t, http.StatusOK)
+	m := r.obj(t)
+	if m["active"] != false || m["name"].(map[string]any)["givenName"] != "Nina" || m["name"].(map[string]any)["familyName"] != "New" {
+		t.Fatalf("PATCH answered %s", r.body)
+	}
+	want := fmt.Sprintf(`W/"%d"`, u.Version+1)
+	if got := r.header.Get("ETag"); got != want {
+		t.Errorf("ETag %s, want %s: one change, one version", got, want)
+	}
+	got, err := e.svc.Users.FindUserByID(e.sysCtx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GivenName != "Nina" || got.FamilyName != "New" || !got.Archived() || got.Version != u.Version+1 {
+		t.Fatalf("stored %+v", got)
+	}
+	if gr, _ := e.svc.Groups.FindGroupByID(e.sysCtx, g.ID); gr.MemberCount != 1 || gr.ArchivedMemberCount != 1 {
+		t.Errorf("group counters %d/%d, want 1/1", gr.MemberCount, gr.ArchivedMemberCount)
+	}
+	if _, err := e.svc.Auth.FindSession(t.Context(), token, time.Hour); cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
+		t.Errorf("session after deactivation: %v", err)
+	}
+	evs, err := e.svc.Events.FindEventsAfter(t.Context(), e.ws.ID, seq, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, ev := range evs {
+		types = append(types, ev.Type)
+	}
+	if strings.Join(types, " ") != "user.updated user.archived" {
+		t.Errorf("events %v", types)
+	}
+
+	// Refused requests change nothing, the names sent with them included.
+	owner, _ := e.svc.Users.FindUserByID(e.sysCtx, e.owner.ID)
+	e.do(t, "PATCH", "/Users/"+owner.ID, patchOp(op("replace", "name.givenName", "Oops"), op("replace", "active", false))).
+		scimError(t, http.StatusBadRequest, "mutability")
+	e.do(t, "PATCH", path, patchOp(op("replace", "name.givenName", "Taken"), op("replace", "userName", "TAKEN@example.com"), op("replace", "active", true))).
+		scimError(t, http.StatusConflict, "uniqueness")
+	e.do(t, "PATCH", path, patchOp(op("replace", "name.givenName", "Stale"), op("replace", "active", true)), "If-Match", tag).
+		scimError(t, http.StatusPreconditionFailed, "")
+	if after, _ := e.svc.Users.FindUserByID(e.sysCtx, owner.ID); *after != *owner {
+		t.Errorf("owner changed: %+v, was %+v", after, owner)
+	}
+	if after, _ := e.svc.Users.FindUserByID(e.sysCtx, u.ID); after.Version != got.Version || after.GivenName != got.GivenName || after.Email != got.Email || !after.Archived() {
+		t.Errorf("user changed: %+v, was %+v", after, got)
+	}
+	if evs, _ := e.svc.Events.FindEventsAfter(t.Context(), e.ws.ID, evs[len(evs)-1].Seq, 100); len(evs) != 0 {
+		t.Errorf("%d events after refused requests", len(evs))
+	}
+
+	// PUT restores and renames in one step too.
+	r = e.do(t, "PUT", path, map[string]any{"userName": "nia@example.com", "name": map[string]any{"givenName": "Nia", "familyName": "Back"}, "active": true}).
+		want(t, http.StatusOK)
+	if m := r.obj(t); m["active"] != true || m["name"].(map[string]any)["familyName"] != "Back" || r.header.Get("ETag") != fmt.Sprintf(`W/"%d"`, got.Version+1) {
+		t.Fatalf("PUT restore: %s (ETag %s)", r.body, r.header.Get("ETag"))
+	}
+	if gr, _ := e.svc.Groups.FindGroupByID(e.sysCtx, g.ID); gr.MemberCount != 2 || gr.ArchivedMemberCount != 0 {
+		t.Errorf("group counters after restore %d/%d, want 2/0", gr.MemberCount, gr.ArchivedMemberCount)
+	}
+}
+
 func TestUserLifecycle(t *testing.T) {
 	e := newEnv(t)
 	// Create: role defaults to practitioner, the extension sets it, a

@@ -512,12 +512,11 @@ func (h *Handler) handleUserReplace(w http.ResponseWriter, r *http.Request) erro
 	return h.writeUser(w, r, http.StatusOK, u)
 }
 
-// commitUser writes the difference between cur and d. Field changes and
-// (de)activation are separate service calls, so everything that can be
-// refused is checked first: invalid values, a taken userName and
-// deactivating the account owner change nothing. A restore runs before
-// the field update and an archive after it, so that field changes are
-// always written to an active user.
+// commitUser writes the difference between cur and d as one UpdateUser:
+// field changes and (de)activation commit together in one transaction, so
+// a failure part-way leaves the user as it was. The account owner and a
+// taken userName are checked first to answer with the SCIM error that
+// names them; the store refuses both again inside the transaction.
 func (h *Handler) commitUser(ctx context.Context, cur *cohort.User, d userDraft, guarded bool) (*cohort.User, error) {
 	var upd cohort.UserUpdate
 	if d.email != cur.Email {
@@ -535,13 +534,20 @@ func (h *Handler) commitUser(ctx context.Context, cur *cohort.User, d userDraft,
 	if d.role != cur.Role {
 		upd.Role = &d.role
 	}
-	changed := upd.Email != nil || upd.GivenName != nil || upd.FamilyName != nil || upd.ExternalID != nil || upd.Role != nil
+	wasActive := !cur.Archived()
+	archive := !d.active && wasActive
+	if d.active != wasActive {
+		to := cohort.StatusActive
+		if archive {
+			to = cohort.StatusArchived
+		}
+		upd.Status = &to
+	}
 	if err := upd.Validate(); err != nil {
 		return nil, err
 	}
-	wasActive := !cur.Archived()
-	if !d.active && wasActive && cur.IsOwner {
-		return nil, errMutability("The account owner cannot be deactivated: transfer ownership to another user in Cohort first.")
+	if archive && cur.IsOwner {
+		return nil, errOwnerDeactivate()
 	}
 	if upd.Email != nil {
 		page, err := h.svc.Users.FindUsers(ctx, cohort.UserFilter{Email: d.email, Limit: 1})
@@ -550,34 +556,39 @@ func (h *Handler) commitUser(ctx context.Context, cur *cohort.User, d userDraft,
 		}
 		for _, o := range page.Users {
 			if o.ID != cur.ID {
-				return nil, &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "Another user already has userName " + d.email + "."}
+				return nil, errUserNameTaken(d.email)
 			}
 		}
 	}
-	u := cur
-	var err error
-	if d.active && !wasActive {
-		if u, err = h.svc.Users.RestoreUser(ctx, cur.ID); err != nil {
-			return nil, err
-		}
+	if upd == (cohort.UserUpdate{}) {
+		return cur, nil
 	}
-	if changed {
-		if guarded {
-			upd.IfVersion = u.Version
-		}
-		if u, err = h.svc.Users.UpdateUser(ctx, cur.ID, upd); err != nil {
-			if cohort.ErrorCode(err) == cohort.ECONFLICT {
-				return nil, &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "Another user already has userName " + d.email + "."}
-			}
-			return nil, err
-		}
+	if guarded {
+		// If-Match named cur's version: the store refuses the update if
+		// the user changed since it was read.
+		upd.IfVersion = cur.Version
 	}
-	if !d.active && wasActive {
-		if u, err = h.svc.Users.ArchiveUser(ctx, cur.ID); err != nil {
-			return nil, err
+	u, err := h.svc.Users.UpdateUser(ctx, cur.ID, upd)
+	if cohort.ErrorCode(err) == cohort.ECONFLICT {
+		// Either the userName was taken meanwhile (the store names the
+		// email field), or the user became the account owner meanwhile.
+		if _, ok := cohort.ErrorFields(err)["email"]; ok || !archive {
+			return nil, errUserNameTaken(d.email)
 		}
+		return nil, errOwnerDeactivate()
+	}
+	if err != nil {
+		return nil, err
 	}
 	return u, nil
+}
+
+func errOwnerDeactivate() error {
+	return errMutability("The account owner cannot be deactivated: transfer ownership to another user in Cohort first.")
+}
+
+func errUserNameTaken(email string) error {
+	return &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "Another user already has userName " + email + "."}
 }
 
 // handleUserDelete archives the user: Cohort never hard-deletes staff. A

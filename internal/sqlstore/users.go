@@ -392,7 +392,9 @@ type scanFunc func(...any) error
 
 func (f scanFunc) Scan(dst ...any) error { return f(dst...) }
 
-// UpdateUser changes a staff member's details.
+// UpdateUser changes a staff member's details and, when upd.Status is set,
+// archives or restores them in the same transaction, exactly as
+// ArchiveUser and RestoreUser do (see applyUserUpdate).
 func (db *DB) UpdateUser(ctx context.Context, id string, upd cohort.UserUpdate) (*cohort.User, error) {
 	a, err := actorFrom(ctx)
 	if err != nil {
@@ -411,52 +413,31 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd cohort.UserUpdate) 
 	}
 	var out *cohort.User
 	err = db.inTx(ctx, a, func(t *tx) error {
-		u, err := t.lockUser(id)
+		var u *cohort.User
+		var err error
+		if upd.Status != nil {
+			// A status change moves group counters: lock as
+			// ArchiveUser does.
+			u, err = t.lockUserAndGroups(id)
+		} else {
+			u, err = t.lockUser(id)
+		}
 		if err != nil {
 			return err
 		}
 		if upd.IfVersion != 0 && upd.IfVersion != u.Version {
 			return errUserStale
 		}
-		changes := map[string]any{}
-		if upd.Email != nil && *upd.Email != u.Email {
-			if err := t.emailTaken(*upd.Email, u.ID); err != nil {
-				return err
-			}
-			changes["email"] = change{u.Email, *upd.Email}
-			u.Email = *upd.Email
-		}
-		if upd.GivenName != nil && *upd.GivenName != u.GivenName {
-			changes["given_name"] = change{u.GivenName, *upd.GivenName}
-			u.GivenName = *upd.GivenName
-		}
-		if upd.FamilyName != nil && *upd.FamilyName != u.FamilyName {
-			changes["family_name"] = change{u.FamilyName, *upd.FamilyName}
-			u.FamilyName = *upd.FamilyName
-		}
-		if upd.Role != nil && *upd.Role != u.Role {
-			changes["role"] = change{u.Role, *upd.Role}
-			u.Role = *upd.Role
-		}
-		if upd.ExternalID != nil && *upd.ExternalID != u.ExternalID {
-			changes["external_id"] = change{u.ExternalID, *upd.ExternalID}
-			u.ExternalID = *upd.ExternalID
-		}
-		out = u
-		if len(changes) == 0 {
-			return nil
-		}
-		u.Version++
-		u.UpdatedAt = t.now
-		if _, err := t.exec(`UPDATE users SET email = $1, given_name = $2, family_name = $3, given_key = $4,
-			family_key = $5, full_key = $6, role = $7, external_id = $8, version = $9, updated_at = $10 WHERE id = $11`,
-			u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
-			string(u.Role), u.ExternalID, u.Version, ts(t.now), u.ID); err != nil {
+		if err := t.applyUserUpdate(u, upd); err != nil {
 			return err
 		}
-		return t.userChanged(cohort.ActionUserUpdated, u, changes)
+		out = u
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 var errUserStale = &cohort.Error{Code: cohort.ESTALE,
@@ -492,75 +473,160 @@ func (db *DB) setUserStatus(ctx context.Context, id string, to cohort.Status) (*
 	}
 	var out *cohort.User
 	err = db.inTx(ctx, a, func(t *tx) error {
-		// Lock the user's groups first, in ID order, then the user: a
-		// member change locks its group before the users it counts, so
-		// this order cannot deadlock with it.
-		rows, err := t.query(`SELECT id FROM groups WHERE workspace_id = $1 AND id IN
-			(SELECT group_id FROM memberships WHERE user_id = $2) ORDER BY id`+t.db.d.forUpdate(), a.WorkspaceID, id)
+		u, err := t.lockUserAndGroups(id)
 		if err != nil {
 			return err
 		}
-		locked, err := scanStrings(rows)
-		if err != nil {
+		if err := t.applyUserUpdate(u, cohort.UserUpdate{Status: &to}); err != nil {
 			return err
-		}
-		u, err := t.lockUser(id)
-		if err != nil {
-			return err
-		}
-		// A membership committed between the two reads would make the
-		// counter update below lock a group out of order and risk a
-		// deadlock; start over instead. With the user locked, no new
-		// membership of theirs can appear any more.
-		rows, err = t.query(`SELECT group_id FROM memberships WHERE user_id = $1`, id)
-		if err != nil {
-			return err
-		}
-		now, err := scanStrings(rows)
-		if err != nil {
-			return err
-		}
-		for _, g := range now {
-			if !contains(locked, g) {
-				return errLockRace
-			}
 		}
 		out = u
-		if u.Status == to {
-			return nil
-		}
-		if to == cohort.StatusArchived && u.IsOwner {
-			return cohort.Errorf(cohort.ECONFLICT, "%s is the account owner and cannot be archived. Transfer ownership to another staff member first.", u.Name())
-		}
-		from := u.Status
-		u.Status, u.UpdatedAt = to, t.now
-		u.Version++
-		var d int
-		if to == cohort.StatusArchived {
-			u.ArchivedAt, d = &t.now, 1
-		} else {
-			u.ArchivedAt, d = nil, -1
-		}
-		if _, err := t.exec(`UPDATE users SET status = $1, archived_at = $2, version = $3, updated_at = $4 WHERE id = $5`,
-			string(to), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID); err != nil {
-			return err
-		}
-		// The user's memberships stay; they move between the counters of
-		// every group they belong to.
-		if _, err := t.exec(`UPDATE groups SET member_count = member_count - $1, archived_member_count = archived_member_count + $1
-			WHERE id IN (SELECT group_id FROM memberships WHERE user_id = $2)`, d, u.ID); err != nil {
-			return err
-		}
-		action := cohort.ActionUserRestored
-		if to == cohort.StatusArchived {
-			action = cohort.ActionUserArchived
-			if _, err := t.exec(`DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
-				return err
-			}
-		}
-		return t.userChanged(action, u, map[string]any{"status": change{from, to}})
+		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// lockUserAndGroups locks the groups a user belongs to, in ID order, then
+// the user, and returns the user: what a status change must hold before
+// it moves the groups' member counters.
+func (t *tx) lockUserAndGroups(id string) (*cohort.User, error) {
+	if !storable(id) {
+		return nil, errUserNotFound
+	}
+	// Lock the user's groups first, in ID order, then the user: a member
+	// change locks its group before the users it counts, so this order
+	// cannot deadlock with it.
+	rows, err := t.query(`SELECT id FROM groups WHERE workspace_id = $1 AND id IN
+		(SELECT group_id FROM memberships WHERE user_id = $2) ORDER BY id`+t.db.d.forUpdate(), t.actor.WorkspaceID, id)
+	if err != nil {
+		return nil, err
+	}
+	locked, err := scanStrings(rows)
+	if err != nil {
+		return nil, err
+	}
+	u, err := t.lockUser(id)
+	if err != nil {
+		return nil, err
+	}
+	// A membership committed between the two reads would make the counter
+	// update lock a group out of order and risk a deadlock; start over
+	// instead. With the user locked, no new membership of theirs can
+	// appear any more.
+	rows, err = t.query(`SELECT group_id FROM memberships WHERE user_id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	now, err := scanStrings(rows)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range now {
+		if !contains(locked, g) {
+			return nil, errLockRace
+		}
+	}
+	return u, nil
+}
+
+// applyUserUpdate writes a validated update to the user u, read and locked
+// in this transaction (with lockUserAndGroups when upd.Status is set), and
+// updates u to match. It is the one body of UpdateUser, ArchiveUser and
+// RestoreUser, so a change of fields and of status together has exactly
+// the effects of the separate calls, but all or nothing:
+//
+//   - Archiving the account owner is refused before anything is written,
+//     field changes included. A status equal to the current one is no
+//     change.
+//   - Archiving ends the user's sessions; archiving or restoring moves
+//     their memberships between the groups' member_count and
+//     archived_member_count.
+//   - Audit rows and events are those of the separate calls, in the order
+//     of the import (importUser): user.updated with the field changes,
+//     then user.archived or user.restored with the status change. Both
+//     show the user as committed.
+//   - Version: one call is one change, so the version goes up by one
+//     however many fields and the status change, as a multi-field
+//     UpdateUser and an import row already do; nothing changed, no bump.
+func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
+	from, to := u.Status, u.Status
+	if upd.Status != nil {
+		to = *upd.Status
+	}
+	if to == cohort.StatusArchived && from != to && u.IsOwner {
+		return cohort.Errorf(cohort.ECONFLICT, "%s is the account owner and cannot be archived. Transfer ownership to another staff member first.", u.Name())
+	}
+	changes := map[string]any{}
+	if upd.Email != nil && *upd.Email != u.Email {
+		if err := t.emailTaken(*upd.Email, u.ID); err != nil {
+			return err
+		}
+		changes["email"] = change{u.Email, *upd.Email}
+		u.Email = *upd.Email
+	}
+	if upd.GivenName != nil && *upd.GivenName != u.GivenName {
+		changes["given_name"] = change{u.GivenName, *upd.GivenName}
+		u.GivenName = *upd.GivenName
+	}
+	if upd.FamilyName != nil && *upd.FamilyName != u.FamilyName {
+		changes["family_name"] = change{u.FamilyName, *upd.FamilyName}
+		u.FamilyName = *upd.FamilyName
+	}
+	if upd.Role != nil && *upd.Role != u.Role {
+		changes["role"] = change{u.Role, *upd.Role}
+		u.Role = *upd.Role
+	}
+	if upd.ExternalID != nil && *upd.ExternalID != u.ExternalID {
+		changes["external_id"] = change{u.ExternalID, *upd.ExternalID}
+		u.ExternalID = *upd.ExternalID
+	}
+	if len(changes) == 0 && from == to {
+		return nil
+	}
+	u.Version++
+	u.UpdatedAt = t.now
+	if from != to {
+		u.Status = to
+		if to == cohort.StatusArchived {
+			u.ArchivedAt = &t.now
+		} else {
+			u.ArchivedAt = nil
+		}
+	}
+	if _, err := t.exec(`UPDATE users SET email = $1, given_name = $2, family_name = $3, given_key = $4,
+		family_key = $5, full_key = $6, role = $7, external_id = $8, status = $9, archived_at = $10,
+		version = $11, updated_at = $12 WHERE id = $13`,
+		u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
+		string(u.Role), u.ExternalID, string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID); err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		if err := t.userChanged(cohort.ActionUserUpdated, u, changes); err != nil {
+			return err
+		}
+	}
+	if from == to {
+		return nil
+	}
+	// The user's memberships stay; they move between the counters of
+	// every group they belong to.
+	d, action := 1, cohort.ActionUserArchived
+	if to == cohort.StatusActive {
+		d, action = -1, cohort.ActionUserRestored
+	}
+	if _, err := t.exec(`UPDATE groups SET member_count = member_count - $1, archived_member_count = archived_member_count + $1
+		WHERE id IN (SELECT group_id FROM memberships WHERE user_id = $2)`, d, u.ID); err != nil {
+		return err
+	}
+	if to == cohort.StatusArchived {
+		if _, err := t.exec(`DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
+			return err
+		}
+	}
+	return t.userChanged(action, u, map[string]any{"status": change{from, to}})
 }
 
 // TransferOwnership makes another active staff member the account owner.

@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/sqlstore"
@@ -14,6 +16,9 @@ func init() {
 		test{name: "UserUpdate", fn: testUserUpdate},
 		test{name: "UserOwnerRules", fn: testUserOwner},
 		test{name: "UserArchiveEndsSessions", fn: testUserArchiveSessions},
+		test{name: "UserUpdateWithArchive", fn: testUserUpdateArchive},
+		test{name: "UserUpdateWithRestore", fn: testUserUpdateRestore},
+		test{name: "UserUpdateWithStatusRefused", fn: testUserUpdateStatusRefused},
 		test{name: "UserSearch", fn: testUserSearch},
 		test{name: "UserFilters", fn: testUserFilters},
 	)
@@ -261,4 +266,225 @@ func testUserFilters(t *testing.T, db *sqlstore.DB) {
 	wantCode(t, err, cohort.EINVALID)
 	_, err = f.s.Users.FindUsers(f.ctx, cohort.UserFilter{After: "!!not a cursor"})
 	wantCode(t, err, cohort.EINVALID)
+}
+
+// eventTypes lists the types of the workspace's events after seq, in order.
+func (f *fixture) eventTypes(t *testing.T, after int64) []string {
+	t.Helper()
+	var types []string
+	for _, e := range f.events(t, after) {
+		types = append(types, e.Type)
+	}
+	return types
+}
+
+// counts returns a group's active and archived member counters.
+func (f *fixture) counts(t *testing.T, id string) [2]int {
+	t.Helper()
+	g := f.getGroup(t, id)
+	return [2]int{g.MemberCount, g.ArchivedMemberCount}
+}
+
+// lastActions returns the actions of the newest n audit entries of a
+// target, sorted (entries of one transaction share their time).
+func (f *fixture) lastActions(t *testing.T, targetID string, n int) []string {
+	t.Helper()
+	au := f.audit(t, targetID)
+	if len(au) < n {
+		t.Fatalf("%d audit entries, want at least %d", len(au), n)
+	}
+	var out []string
+	for _, e := range au[len(au)-n:] {
+		out = append(out, e.Action)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// An UpdateUser that changes fields and archives applies both in one
+// transaction, with the effects of UpdateUser and ArchiveUser together and
+// one version step.
+func testUserUpdateArchive(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	u := f.user(t, "Ada", "Archive", cohort.RolePractitioner)
+	other := f.user(t, "Otto", "Other", cohort.RolePractitioner)
+	g1 := f.group(t, "Physio", u, other)
+	g2 := f.group(t, "Front desk", u)
+	tok, _, err := f.s.Auth.CreateSession(f.ctx, u.ID, time.Hour)
+	must(t, err)
+	seq, auditBefore := f.lastSeq(t), len(f.audit(t, u.ID))
+
+	got, err := f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{GivenName: ptr("Adele"), Role: ptr(cohort.RoleReceptionist),
+		Status: ptr(cohort.StatusArchived), IfVersion: u.Version})
+	must(t, err)
+	if got.GivenName != "Adele" || got.Role != cohort.RoleReceptionist || got.Status != cohort.StatusArchived ||
+		got.ArchivedAt == nil || got.Version != u.Version+1 {
+		t.Fatalf("updated = %+v", got)
+	}
+	stored, err := f.s.Users.FindUserByID(f.ctx, u.ID)
+	must(t, err)
+	if stored.GivenName != got.GivenName || stored.Role != got.Role || stored.Status != got.Status ||
+		stored.Version != got.Version || stored.ArchivedAt == nil || !stored.ArchivedAt.Equal(*got.ArchivedAt) {
+		t.Fatalf("stored = %+v, returned %+v", stored, got)
+	}
+	if c := f.counts(t, g1.ID); c != [2]int{1, 1} {
+		t.Errorf("Physio counters = %v, want [1 1]", c)
+	}
+	if c := f.counts(t, g2.ID); c != [2]int{0, 1} {
+		t.Errorf("Front desk counters = %v, want [0 1]", c)
+	}
+	_, err = f.s.Auth.FindSession(f.ctx, tok, 0)
+	wantCode(t, err, cohort.EUNAUTHORIZED)
+
+	ev := f.events(t, seq)
+	if types := f.eventTypes(t, seq); strings.Join(types, " ") != "user.updated user.archived" {
+		t.Fatalf("events = %v", types)
+	}
+	changes := decode(t, ev[0].Data)["changes"].(map[string]any)
+	if changes["given_name"] == nil || changes["role"] == nil || changes["status"] != nil {
+		t.Errorf("user.updated changes = %v", changes)
+	}
+	for _, e := range ev {
+		shape := decode(t, e.Data)["user"].(map[string]any)
+		if shape["given_name"] != "Adele" || shape["status"] != "archived" {
+			t.Errorf("%s shows %v, want the user as committed", e.Type, shape)
+		}
+	}
+	au := f.audit(t, u.ID)
+	if len(au) != auditBefore+2 {
+		t.Fatalf("%d new audit entries, want 2", len(au)-auditBefore)
+	}
+	if acts := f.lastActions(t, u.ID, 2); strings.Join(acts, " ") != "user.archived user.updated" {
+		t.Fatalf("audit = %v", acts)
+	}
+	for _, e := range au[auditBefore:] {
+		ch := decode(t, e.Changes)
+		if e.Action == cohort.ActionUserArchived && (len(ch) != 1 || ch["status"] == nil) {
+			t.Errorf("user.archived changes = %v", ch)
+		}
+	}
+
+	// The same status again with no field change is no change.
+	again, err := f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{Status: ptr(cohort.StatusArchived), GivenName: ptr("Adele")})
+	must(t, err)
+	if again.Version != got.Version || len(f.events(t, seq)) != 2 {
+		t.Fatalf("repeating the update changed the user: %+v", again)
+	}
+	// The session was deleted, not just refused while archived: it stays
+	// ended after a restore.
+	_, err = f.s.Users.RestoreUser(f.ctx, u.ID)
+	must(t, err)
+	_, err = f.s.Auth.FindSession(f.ctx, tok, 0)
+	wantCode(t, err, cohort.EUNAUTHORIZED)
+}
+
+// An UpdateUser that changes fields and restores applies both in one
+// transaction.
+func testUserUpdateRestore(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	u := f.user(t, "Rita", "Restore", cohort.RolePractitioner)
+	g := f.group(t, "Physio", u)
+	a, err := f.s.Users.ArchiveUser(f.ctx, u.ID)
+	must(t, err)
+	if c := f.counts(t, g.ID); c != [2]int{0, 1} {
+		t.Fatalf("counters after archive = %v", c)
+	}
+	seq := f.lastSeq(t)
+	got, err := f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{FamilyName: ptr("Returned"), ExternalID: ptr("okta-9"),
+		Status: ptr(cohort.StatusActive), IfVersion: a.Version})
+	must(t, err)
+	if got.FamilyName != "Returned" || got.ExternalID != "okta-9" || got.Status != cohort.StatusActive ||
+		got.ArchivedAt != nil || got.Version != a.Version+1 {
+		t.Fatalf("updated = %+v", got)
+	}
+	stored, err := f.s.Users.FindUserByID(f.ctx, u.ID)
+	must(t, err)
+	if *stored != *got {
+		t.Fatalf("stored = %+v, returned %+v", stored, got)
+	}
+	if c := f.counts(t, g.ID); c != [2]int{1, 0} {
+		t.Errorf("counters after restore = %v, want [1 0]", c)
+	}
+	if types := f.eventTypes(t, seq); strings.Join(types, " ") != "user.updated user.restored" {
+		t.Fatalf("events = %v", types)
+	}
+	if acts := f.lastActions(t, u.ID, 2); strings.Join(acts, " ") != "user.restored user.updated" {
+		t.Fatalf("audit = %v", acts)
+	}
+	// Restored, they can sign in again.
+	_, _, err = f.s.Auth.CreateSession(f.ctx, u.ID, time.Hour)
+	must(t, err)
+	// A search finds them by the new name.
+	p, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Query: "retur", Status: cohort.StatusActive})
+	must(t, err)
+	if p.Total != 1 || p.Users[0].ID != u.ID {
+		t.Fatalf("search = %v", names(p.Users))
+	}
+}
+
+// A refused UpdateUser with a status change changes nothing: neither the
+// fields nor the status, counters, sessions, events or audit.
+func testUserUpdateStatusRefused(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	u := f.user(t, "Una", "Touched", cohort.RolePractitioner)
+	taken := f.user(t, "Tess", "Taken", cohort.RolePractitioner)
+	g := f.group(t, "Physio", f.owner, u)
+	ownerTok, _, err := f.s.Auth.CreateSession(f.ctx, f.owner.ID, time.Hour)
+	must(t, err)
+	tok, _, err := f.s.Auth.CreateSession(f.ctx, u.ID, time.Hour)
+	must(t, err)
+	seq := f.lastSeq(t)
+	unchanged := func(who *cohort.User, token string) {
+		t.Helper()
+		now, err := f.s.Users.FindUserByID(f.ctx, who.ID)
+		must(t, err)
+		if *now != *who {
+			t.Fatalf("user changed: %+v, was %+v", now, who)
+		}
+		if _, err := f.s.Auth.FindSession(f.ctx, token, 0); err != nil {
+			t.Fatalf("session after a refused update: %v", err)
+		}
+		if c := f.counts(t, g.ID); c != [2]int{2, 0} {
+			t.Fatalf("counters = %v, want [2 0]", c)
+		}
+		if types := f.eventTypes(t, seq); len(types) != 0 {
+			t.Fatalf("events after a refused update: %v", types)
+		}
+	}
+	owner, err := f.s.Users.FindUserByID(f.ctx, f.owner.ID)
+	must(t, err)
+	ownerAudit := len(f.audit(t, owner.ID))
+
+	// The account owner cannot be archived, and the field changes sent
+	// with the archive are not applied either.
+	_, err = f.s.Users.UpdateUser(f.ctx, owner.ID, cohort.UserUpdate{GivenName: ptr("Oops"), Role: ptr(cohort.RoleAccountant),
+		Status: ptr(cohort.StatusArchived)})
+	e := wantCode(t, err, cohort.ECONFLICT)
+	if !strings.Contains(e.Message, "account owner") {
+		t.Fatalf("message = %q", e.Message)
+	}
+	unchanged(owner, ownerTok)
+	if n := len(f.audit(t, owner.ID)); n != ownerAudit {
+		t.Fatalf("%d audit entries after a refused update, want %d", n, ownerAudit)
+	}
+
+	// A refusal of a field (a taken email) rolls back the archive too.
+	_, err = f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{Email: ptr(taken.Email), Status: ptr(cohort.StatusArchived)})
+	wantCode(t, err, cohort.ECONFLICT)
+	unchanged(u, tok)
+
+	// A stale version refuses the whole update.
+	_, err = f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{GivenName: ptr("Late"), Status: ptr(cohort.StatusArchived), IfVersion: u.Version + 1})
+	wantCode(t, err, cohort.ESTALE)
+	unchanged(u, tok)
+
+	// A status other than active or archived is invalid.
+	for _, s := range []cohort.Status{"", "deleted", "ACTIVE"} {
+		_, err = f.s.Users.UpdateUser(f.ctx, u.ID, cohort.UserUpdate{GivenName: ptr("Valid"), Status: ptr(s)})
+		e := wantCode(t, err, cohort.EINVALID)
+		if len(e.Fields["status"]) != 1 || len(e.Fields) != 1 {
+			t.Fatalf("status %q: fields = %v", s, e.Fields)
+		}
+		unchanged(u, tok)
+	}
 }

@@ -156,10 +156,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 		"&_pragma=cache_size(-16000)&_pragma=wal_autocheckpoint(10000)&_txlock=immediate"
 	readDSN := name + common + "&_pragma=query_only(1)&_pragma=cache_size(-8000)"
 
-	w, err := sql.Open("sqlite", writeDSN)
-	if err != nil {
-		return fmt.Errorf("sqlstore: open sqlite: %w", err)
-	}
+	w := sql.OpenDB(newSQLiteConnector(writeDSN))
 	// One writer: SQLite allows one anyway, and a single connection makes
 	// every write transaction queue in Go instead of failing with BUSY.
 	w.SetMaxOpenConns(1)
@@ -172,10 +169,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	if err := w.PingContext(ctx); err != nil {
 		return fmt.Errorf("sqlstore: open sqlite %s: %w", dsn, err)
 	}
-	r, err := sql.Open("sqlite", readDSN)
-	if err != nil {
-		return fmt.Errorf("sqlstore: open sqlite: %w", err)
-	}
+	r := sql.OpenDB(newSQLiteConnector(readDSN))
 	n := opts.MaxOpenConns
 	if n <= 0 {
 		n = max(4, 2*runtime.NumCPU())

@@ -162,7 +162,23 @@ func (db *DB) findGroups(ctx context.Context, workspaceID string, f cohort.Group
 		where = append(where, "updated_at < "+p.add(ts(*f.UpdatedBefore)))
 	}
 	var total int
-	if !f.SkipTotal {
+	switch {
+	case f.SkipTotal:
+	case len(where) == 1+btoi(f.Status != ""):
+		// Only the workspace and perhaps a status: the counters answer.
+		active, archived, err := db.groupCounts(ctx, workspaceID)
+		if err != nil {
+			return nil, err
+		}
+		switch f.Status {
+		case cohort.StatusActive:
+			total = active
+		case cohort.StatusArchived:
+			total = archived
+		default:
+			total = active + archived
+		}
+	default:
 		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM groups WHERE `+strings.Join(where, " AND "), p...).Scan(&total); err != nil {
 			return nil, mapError(err)
 		}
@@ -205,25 +221,18 @@ func (db *DB) CountGroups(ctx context.Context) (active, archived int, err error)
 	if !a.CanViewGroups() {
 		return 0, 0, cohort.ErrForbidden("view groups")
 	}
-	rows, err := db.read.QueryContext(ctx, `SELECT status, COUNT(*) FROM groups WHERE workspace_id = $1 GROUP BY status`, a.WorkspaceID)
-	if err != nil {
-		return 0, 0, mapError(err)
+	return db.groupCounts(ctx, a.WorkspaceID)
+}
+
+// groupCounts reads the counters the groups table's triggers maintain
+// (migration 00004): one row per workspace.
+func (db *DB) groupCounts(ctx context.Context, workspaceID string) (active, archived int, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT active, archived FROM group_counts WHERE workspace_id = $1`,
+		workspaceID).Scan(&active, &archived)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil // no group yet
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var s string
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return 0, 0, mapError(err)
-		}
-		switch cohort.Status(s) {
-		case cohort.StatusActive:
-			active = n
-		case cohort.StatusArchived:
-			archived = n
-		}
-	}
-	return active, archived, mapError(rows.Err())
+	return active, archived, mapError(err)
 }
 
 // FindArchivedByName lists archived groups whose name has the key of name,

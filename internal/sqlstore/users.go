@@ -261,27 +261,52 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 		}
 		return page.UserPage, nil
 	}
+	// The search arms are disjoint, so their counts add up and their rows
+	// need no de-duplication: a user is found by the first of family
+	// name, "given family" and email that starts with q. (A given name
+	// needs no arm of its own: full_key is given_key || ' ' || family_key,
+	// so q starts the given name only if it starts full_key.) The email
+	// index carries given_key and family_key but not full_key, so the
+	// email arm rebuilds it.
 	lo, hi := p.add(q), p.add(prefixEnd(q))
-	var arms []string
-	for _, col := range []string{"family_key", "given_key", "full_key", "email"} {
-		arm := append([]string{col + " >= " + lo, col + " < " + hi}, base...)
-		if f.Status == "" {
-			arm = append(arm, status)
-		}
-		arms = append(arms, "SELECT family_key, given_key, id FROM users WHERE "+strings.Join(arm, " AND "))
+	starts := func(expr string) string { return expr + " >= " + lo + " AND " + expr + " < " + hi }
+	family := starts("family_key")
+	conds := append([]string(nil), base...)
+	if f.Status == "" {
+		conds = append(conds, status)
 	}
-	matches := "(" + strings.Join(arms, " UNION ") + ") AS matches"
-	// On a first page one query returns the page and, beside each row,
-	// the count of all matches; later pages count separately, as their
-	// cursor condition narrows the rows.
-	first := f.After == "" && f.Before == "" && f.Offset == 0
-	total := 0
-	if !first {
-		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+matches, p...).Scan(&total); err != nil {
-			return nil, mapError(err)
-		}
+	arms := [][]string{
+		{family},
+		{starts("full_key"), "NOT (" + family + ")"},
+		{starts("email"), "NOT (" + family + ")", "NOT (" + starts("(given_key || ' ' || family_key)") + ")"},
 	}
-	sel, err := ks.query(`SELECT id, COUNT(*) OVER () FROM `+matches, []string{"1 = 1"}, &p, f.Limit, f.Offset, f.After, f.Before)
+	var counts []string
+	for _, arm := range arms {
+		counts = append(counts, "(SELECT COUNT(*) FROM users WHERE "+strings.Join(append(arm, conds...), " AND ")+")")
+	}
+	var total int
+	if err := db.read.QueryRowContext(ctx, `SELECT `+strings.Join(counts, " + "), p...).Scan(&total); err != nil {
+		return nil, mapError(err)
+	}
+	// Each arm yields its own first rows in page order (its index range
+	// is read, its matches sorted, only the first kept), and the page is
+	// the first rows of their merge. With an offset, each arm yields
+	// enough rows to skip.
+	armLimit := f.Limit
+	if f.Limit > 0 && f.Offset > 0 {
+		armLimit = f.Limit + f.Offset
+	} else if f.Offset > 0 {
+		armLimit = 0
+	}
+	var sels []string
+	for i, arm := range arms {
+		sel, err := ks.query(`SELECT family_key, given_key, id FROM users`, append(arm, conds...), &p, armLimit, 0, f.After, f.Before)
+		if err != nil {
+			return nil, err
+		}
+		sels = append(sels, fmt.Sprintf("SELECT * FROM (%s) AS arm%d", sel, i))
+	}
+	sel, err := ks.query(`SELECT id FROM (`+strings.Join(sels, " UNION ALL ")+`) AS matches`, []string{"1 = 1"}, &p, f.Limit, f.Offset, f.After, f.Before)
 	if err != nil {
 		return nil, err
 	}
@@ -292,15 +317,11 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 	var ids []string
 	for rows.Next() {
 		var id string
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
+		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return nil, mapError(err)
 		}
 		ids = append(ids, id)
-		if first {
-			total = n
-		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {

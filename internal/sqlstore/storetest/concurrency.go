@@ -17,6 +17,7 @@ func init() {
 		test{name: "ConcurrentMemberDeltas", fn: testConcurrentDeltas},
 		test{name: "MemberChangeRacingArchive", fn: testRaceArchive},
 		test{name: "ConcurrentCreatesSameName", fn: testConcurrentCreates},
+		test{name: "GroupCountsStayExact", fn: testGroupCountersExact},
 		test{name: "ConcurrentUserArchiveAndMemberChanges", fn: testConcurrentUserArchive},
 	)
 }
@@ -232,6 +233,79 @@ func testConcurrentCreates(t *testing.T, db *sqlstore.DB) {
 	if ok != 1 || p.Total != 1 {
 		t.Fatalf("%d creates succeeded, %d groups exist", ok, p.Total)
 	}
+}
+
+// testGroupCountersExact checks the maintained per-status group counters (what
+// the Groups page's tabs and a listing's total show) against the groups
+// themselves, after concurrent creates, archives and restores.
+func testGroupCountersExact(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	check := func(when string) {
+		t.Helper()
+		active, archived, err := f.s.Groups.CountGroups(f.ctx)
+		must(t, err)
+		count := func(s cohort.Status) int {
+			// A name query forces a real count, not the counters.
+			p, err := f.s.Groups.FindGroups(f.ctx, cohort.GroupFilter{Status: s, Query: "count"})
+			must(t, err)
+			return len(p.Groups)
+		}
+		wa, wr := count(cohort.StatusActive), count(cohort.StatusArchived)
+		if active != wa || archived != wr {
+			t.Fatalf("%s: counters say %d active, %d archived; the groups are %d and %d", when, active, archived, wa, wr)
+		}
+		for _, s := range []cohort.Status{cohort.StatusActive, cohort.StatusArchived, ""} {
+			p, err := f.s.Groups.FindGroups(f.ctx, cohort.GroupFilter{Status: s, Limit: 1})
+			must(t, err)
+			if want := map[cohort.Status]int{cohort.StatusActive: wa, cohort.StatusArchived: wr, "": wa + wr}[s]; p.Total != want {
+				t.Fatalf("%s: listing %q says total %d, want %d", when, s, p.Total, want)
+			}
+		}
+	}
+	check("empty workspace")
+	const n = 12
+	gs := make([]*cohort.Group, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g, err := f.s.Groups.CreateGroup(f.ctx, cohort.GroupCreate{Name: fmt.Sprintf("Count %02d", i)})
+			gs[i] = g
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	for range n {
+		must(t, <-errs)
+	}
+	check("after creates")
+	for i, g := range gs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID)
+			if err == nil && i%3 == 0 {
+				_, err = f.s.Groups.RestoreGroup(f.ctx, g.ID, "")
+			}
+			if err == nil && i%4 == 0 {
+				_, err = f.s.Groups.ArchiveGroup(f.ctx, g.ID) // archived twice: idempotent
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	for range n {
+		must(t, <-errs)
+	}
+	check("after archives and restores")
+	// A stale rename changes nothing, the counters included.
+	_, _, err := f.s.Groups.UpdateGroup(f.ctx, gs[3].ID, cohort.GroupUpdate{Name: ptr("Count renamed"), IfVersion: 1}) // gs[3] was archived and restored
+	if cohort.ErrorCode(err) != cohort.ESTALE {
+		t.Fatalf("stale rename: %v", err)
+	}
+	check("after a refused change")
 }
 
 func testConcurrentUserArchive(t *testing.T, db *sqlstore.DB) {

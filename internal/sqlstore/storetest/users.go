@@ -20,6 +20,7 @@ func init() {
 		test{name: "UserUpdateWithRestore", fn: testUserUpdateRestore},
 		test{name: "UserUpdateWithStatusRefused", fn: testUserUpdateStatusRefused},
 		test{name: "UserSearch", fn: testUserSearch},
+		test{name: "UserSearchPaging", fn: testUserSearchPaging},
 		test{name: "UserFilters", fn: testUserFilters},
 	)
 }
@@ -216,6 +217,80 @@ func testUserSearch(t *testing.T, db *sqlstore.DB) {
 		if got, want := ids(p.Users...), ids(tc.want...); strings.Join(got, ",") != strings.Join(want, ",") || p.Total != len(want) {
 			t.Errorf("query %q: got %v (total %d), want %v", tc.q, names(p.Users), p.Total, names(tc.want))
 		}
+	}
+}
+
+// testUserSearchPaging pages through a search whose matches come from
+// every searched key (family name, given name, "given family", email
+// only), forwards, backwards and by offset, and always sees the one
+// sorted list with its full count.
+func testUserSearchPaging(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	var want []*cohort.User
+	mk := func(email, given, family string) *cohort.User {
+		u, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: email, GivenName: given, FamilyName: family, Role: cohort.RolePractitioner})
+		must(t, err)
+		return u
+	}
+	// Created out of order; want is sorted by family, given, id.
+	byFamily2 := mk("pz1@clinic.test", "Zoe", "Quillon")
+	byGiven := mk("qu.given@clinic.test", "Quentin", "Adams")
+	byEmailOnly := mk("quokka@clinic.test", "Mary", "Brown")
+	byFamily1 := mk("pz2@clinic.test", "Amy", "Quill")
+	both := mk("quade.quaid@clinic.test", "Quade", "Quaid")
+	mk("nobody@clinic.test", "Nora", "Quiet") // archived below: not found when asking for active
+	_ = mk("other@clinic.test", "Ola", "Other")
+	p, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Email: "nobody@clinic.test"})
+	must(t, err)
+	_, err = f.s.Users.ArchiveUser(f.ctx, p.Users[0].ID)
+	must(t, err)
+	want = []*cohort.User{byGiven, byEmailOnly, both, byFamily1, byFamily2}
+	base := cohort.UserFilter{Query: "qu", Status: cohort.StatusActive}
+
+	var got []*cohort.User
+	fwd := base
+	fwd.Limit = 2
+	for range 10 {
+		p, err := f.s.Users.FindUsers(f.ctx, fwd)
+		must(t, err)
+		if p.Total != len(want) {
+			t.Fatalf("page after %q: total %d, want %d", fwd.After, p.Total, len(want))
+		}
+		got = append(got, p.Users...)
+		if p.Next == "" {
+			break
+		}
+		fwd.After = p.Next
+	}
+	if a, b := strings.Join(ids(got...), ","), strings.Join(ids(want...), ","); a != b {
+		t.Fatalf("forward pages: got %v, want %v", names(got), names(want))
+	}
+	// Backwards from the cursor that led to the last page (the key of
+	// the fourth match): the two matches before it.
+	back := base
+	back.Limit, back.Before = 2, fwd.After
+	p, err = f.s.Users.FindUsers(f.ctx, back)
+	must(t, err)
+	if a, b := strings.Join(ids(p.Users...), ","), strings.Join(ids(want[1:3]...), ","); a != b {
+		t.Fatalf("page before the fourth: got %v, want %v", names(p.Users), names(want[1:3]))
+	}
+	for off := 0; off <= len(want); off++ {
+		o := base
+		o.Limit, o.Offset = 2, off
+		p, err := f.s.Users.FindUsers(f.ctx, o)
+		must(t, err)
+		exp := want[off:min(off+2, len(want))]
+		if a, b := strings.Join(ids(p.Users...), ","), strings.Join(ids(exp...), ","); a != b || p.Total != len(want) {
+			t.Fatalf("offset %d: got %v (total %d), want %v", off, names(p.Users), p.Total, names(exp))
+		}
+	}
+	// Without a status, the archived match counts too.
+	all := base
+	all.Status = ""
+	p, err = f.s.Users.FindUsers(f.ctx, all)
+	must(t, err)
+	if p.Total != len(want)+1 || len(p.Users) != len(want)+1 {
+		t.Fatalf("any status: %d of total %d, want %d", len(p.Users), p.Total, len(want)+1)
 	}
 }
 

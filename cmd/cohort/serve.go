@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -206,11 +207,22 @@ func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger
 		return nil, fmt.Errorf("web pages: %w", err)
 	}
 	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), scim.New(svc, logger).Routes(), live.Routes()}
+	reads := cfg.ReadConcurrency
+	if reads == 0 {
+		// SQLite reads are CPU work in this process: as many as there
+		// are CPUs. PostgreSQL reads wait on the network: one per
+		// connection.
+		reads = runtime.GOMAXPROCS(0)
+		if db.Engine() == sqlstore.EnginePostgres {
+			reads = max(reads, cfg.DBMaxConns)
+		}
+	}
 	return server.New(server.Config{
-		TLS:         cfg.HTTPS(),
-		TrustProxy:  cfg.BehindTLSProxy,
-		SessionIdle: cfg.SessionIdle,
-		Ready:       db.Ping,
+		TLS:             cfg.HTTPS(),
+		TrustProxy:      cfg.BehindTLSProxy,
+		SessionIdle:     cfg.SessionIdle,
+		ReadConcurrency: reads,
+		Ready:           db.Ping,
 	}, svc, logger, routes...), nil
 }
 

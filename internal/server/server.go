@@ -32,6 +32,9 @@ type Config struct {
 	// address to X-Forwarded-For: sign-in throttling then counts the last
 	// entry of that header instead of the proxy's own address.
 	TrustProxy bool
+	// ReadConcurrency is how many reads (GET and HEAD) are served at once;
+	// others wait for a turn (see admit.go). 0 lets every request in.
+	ReadConcurrency int
 	// Ready reports whether the server can serve (the database answers);
 	// GET /readyz calls it. Nil means always ready.
 	Ready func(ctx context.Context) error
@@ -97,7 +100,7 @@ func New(cfg Config, svc cohort.Services, logger *slog.Logger, routes ...[]httpx
 	// (HTML or problem JSON) rather than the mux's plain text.
 	s.mux.Handle("/", s.wrapRoute(httpx.Route{Pattern: "/", Stateless: true, Public: true, Handler: http.HandlerFunc(s.notFound)}))
 
-	s.h = s.requestID(s.clientAddr(s.accessLog(s.recoverPanics(s.securityHeaders(s.limitURL(s.mux))))))
+	s.h = s.requestID(s.clientAddr(s.accessLog(s.recoverPanics(admit(cfg.ReadConcurrency, s.securityHeaders(s.limitURL(s.mux)))))))
 	return s
 }
 

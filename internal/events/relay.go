@@ -24,6 +24,11 @@ type RelayOptions struct {
 	// (default 1 s): it also picks up retries that another instance
 	// scheduled.
 	PollInterval time.Duration
+	// RoundGap is the least time between two rounds (default 20 ms): a
+	// burst of commits wakes the relay once per commit, and waiting this
+	// long lets one fan-out transaction take the whole burst instead of
+	// each commit costing the writer another transaction.
+	RoundGap time.Duration
 	// Concurrency bounds deliveries in flight (default 8).
 	Concurrency int
 	// FanOutBatch is how many events one fan-out step consumes (default 500).
@@ -63,6 +68,7 @@ func (o RelayOptions) withDefaults() RelayOptions {
 		}
 	}
 	def(&o.PollInterval, time.Second)
+	def(&o.RoundGap, 20*time.Millisecond)
 	def(&o.Lease, time.Minute)
 	def(&o.Timeout, DefaultTimeout)
 	def(&o.MinBackoff, 10*time.Second)
@@ -156,8 +162,16 @@ func (r *Relay) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 
+	var last time.Time
 	for {
+		if wait := r.opts.RoundGap - time.Since(last); wait > 0 {
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+		}
 		if ctx.Err() == nil {
+			last = time.Now()
 			r.round(ctx, sendCtx, slots, finished, &wg)
 		}
 		timer.Reset(r.untilNextRound())

@@ -16,6 +16,16 @@ func (db *DB) FanOutEvents(ctx context.Context, limit int) (int, error) {
 	if limit <= 0 {
 		limit = 500
 	}
+	// Most rounds find nothing new (or, without webhooks, nothing to
+	// send): a read answers that without taking the writer.
+	var pos, last int64
+	if err := db.read.QueryRowContext(ctx, `SELECT (SELECT seq FROM relay_position WHERE id = 1),
+		COALESCE((SELECT MAX(seq) FROM events), 0)`).Scan(&pos, &last); err != nil {
+		return 0, mapError(err)
+	}
+	if last <= pos {
+		return 0, nil
+	}
 	var n int
 	err := db.inTx(ctx, cohort.Actor{}, func(t *tx) error {
 		n = 0
@@ -110,8 +120,19 @@ func (db *DB) ClaimDeliveries(ctx context.Context, at time.Time, limit int, leas
 	if lease <= 0 {
 		lease = 30 * time.Second
 	}
+	// Without a due delivery there is nothing to claim: a read answers
+	// that without taking the writer.
+	var due int
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM deliveries
+		WHERE status = 'pending' AND next_attempt <= $1 LIMIT 1) AS due`, ts(at)).Scan(&due)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	if due == 0 {
+		return nil, nil
+	}
 	var jobs []*cohort.DeliveryJob
-	err := db.inTx(ctx, cohort.Actor{}, func(t *tx) error {
+	err = db.inTx(ctx, cohort.Actor{}, func(t *tx) error {
 		jobs = nil
 		nowS := ts(at)
 		rows, err := t.query(`UPDATE deliveries SET lease_until = $2

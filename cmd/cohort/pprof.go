@@ -9,6 +9,8 @@
 // brackets each operation with the two signals, so every profile holds one
 // operation and nothing else. Files are cpu-NN.pprof and allocs-NN.pprof;
 // allocation profiles are cumulative (compare with `go tool pprof -base`).
+// SIGWINCH writes goroutines-NN.txt, every goroutine's stack grouped by
+// where it is, to see what requests wait on under load.
 
 package main
 
@@ -27,15 +29,27 @@ func init() {
 		return
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2)
+	signal.Notify(sig, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGWINCH)
 	go profileOnSignals(dir, sig)
 }
 
 func profileOnSignals(dir string, sig <-chan os.Signal) {
 	var cpu *os.File
 	n := 0
+	dumps := 0
 	for s := range sig {
 		switch {
+		case s == syscall.SIGWINCH:
+			dumps++
+			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("goroutines-%02d.txt", dumps)))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "cohort: pprof:", err)
+				continue
+			}
+			if err := pprof.Lookup("goroutine").WriteTo(f, 1); err != nil {
+				fmt.Fprintln(os.Stderr, "cohort: pprof:", err)
+			}
+			f.Close()
 		case s == syscall.SIGUSR1 && cpu == nil:
 			n++
 			f, err := os.Create(filepath.Join(dir, fmt.Sprintf("cpu-%02d.pprof", n)))

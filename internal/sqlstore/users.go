@@ -310,41 +310,18 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 	if err != nil {
 		return nil, err
 	}
-	rows, err := db.read.QueryContext(ctx, sel, p...)
-	if err != nil {
-		return nil, mapError(err)
-	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, mapError(err)
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, mapError(err)
-	}
-	// Read the page's rows in full, then put them in the page's order.
-	var p2 args
+	// The page's rows in full, in one statement: the matches' ids are
+	// its subquery.
 	page, err := db.userPage(ctx, ks, `SELECT `+userCols+`, family_key, given_key FROM users`,
-		[]string{"id IN (" + db.d.idList(p2.add(jsonIDs(ids))) + ")"}, p2, total, cohort.UserFilter{})
+		[]string{"id IN (" + sel + ")"}, p, total, cohort.UserFilter{})
 	if err != nil {
 		return nil, err
 	}
-	byID := make(map[string]int, len(page.Users))
-	for i, u := range page.Users {
-		byID[u.ID] = i
-	}
-	users := make([]*cohort.User, 0, len(ids))
-	keys := make([][]string, 0, len(ids))
-	for _, id := range ids {
-		if i, ok := byID[id]; ok {
-			users = append(users, page.Users[i])
-			keys = append(keys, page.keys[i])
-		}
+	users, keys := page.Users, page.keys
+	if f.After == "" && f.Before != "" {
+		// A backwards page: pageOf wants the query's descending order.
+		reverse(users)
+		reverse(keys)
 	}
 	out := &cohort.UserPage{Total: total}
 	out.Users, out.Next, out.Prev = pageOf(f.Limit, users, keys, f.After, f.Before)

@@ -33,18 +33,19 @@ func (db *DB) FanOutEvents(ctx context.Context, limit int) (int, error) {
 		if err := t.queryRow(`SELECT seq FROM relay_position WHERE id = 1` + t.db.d.forUpdate()).Scan(&pos); err != nil {
 			return err
 		}
-		rows, err := t.query(`SELECT seq, id, workspace_id, type FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, pos, limit)
+		rows, err := t.query(`SELECT seq, id, workspace_id, type, time FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, pos, limit)
 		if err != nil {
 			return err
 		}
 		type ev struct {
 			seq           int64
 			id, ws, etype string
+			at            time.Time
 		}
 		var evs []ev
 		for rows.Next() {
 			var e ev
-			if err := rows.Scan(&e.seq, &e.id, &e.ws, &e.etype); err != nil {
+			if err := rows.Scan(&e.seq, &e.id, &e.ws, &e.etype, timeScan{&e.at}); err != nil {
 				rows.Close()
 				return err
 			}
@@ -70,7 +71,9 @@ func (db *DB) FanOutEvents(ctx context.Context, limit int) (int, error) {
 		}
 		for _, e := range evs {
 			for _, w := range hooks[e.ws] {
-				if !w.Wants(e.etype) {
+				if !w.Wants(e.etype) || e.at.Before(w.CreatedAt) {
+					// A webhook hears of what happens after it is added,
+					// even when the relay catches up on older events.
 					continue
 				}
 				if _, err := t.exec(`INSERT INTO deliveries (id, webhook_id, workspace_id, event_id, event_seq, event_type,

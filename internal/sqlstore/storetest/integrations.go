@@ -16,6 +16,7 @@ func init() {
 		test{name: "Idempotency", fn: testIdempotency},
 		test{name: "Webhooks", fn: testWebhooks},
 		test{name: "DeliveryQueue", fn: testDeliveryQueue, own: true},
+		test{name: "DeliveryOnlyOfLaterEvents", fn: testDeliveryLaterEvents, own: true},
 		test{name: "DeliveryQueuePauseResumeResend", fn: testDeliveryPause, own: true},
 	)
 }
@@ -127,6 +128,56 @@ func testWebhooks(t *testing.T, db *sqlstore.DB) {
 	wantCode(t, f.s.Webhooks.DeleteWebhook(f.ctx, w.ID), cohort.ENOTFOUND)
 	if au := f.audit(t, w.ID); len(au) != 2 || au[1].Action != cohort.ActionWebhookDeleted {
 		t.Fatalf("audit = %v", au)
+	}
+}
+
+// testDeliveryLaterEvents adds a webhook while the relay is behind: the
+// events committed before the webhook existed are not sent to it.
+func testDeliveryLaterEvents(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	q := f.s.Deliveries
+	ctx := context.Background()
+	for {
+		n, err := q.FanOutEvents(ctx, 100)
+		must(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	before := f.group(t, "Before the webhook")
+	time.Sleep(2 * time.Millisecond) // distinct microsecond stamps even on a coarse clock
+	hook, err := f.s.Webhooks.CreateWebhook(f.ctx, cohort.WebhookCreate{URL: "https://a.example/h", Events: []string{"*"}})
+	must(t, err)
+	after := f.group(t, "After the webhook")
+	for {
+		n, err := q.FanOutEvents(ctx, 100)
+		must(t, err)
+		if n == 0 {
+			break
+		}
+	}
+	var sent []string
+	at := time.Now().Add(time.Second)
+	for range 10 {
+		jobs, err := q.ClaimDeliveries(ctx, at, 10, time.Minute)
+		must(t, err)
+		if len(jobs) == 0 {
+			break
+		}
+		for _, j := range jobs {
+			if j.Webhook.ID != hook.ID {
+				t.Fatalf("delivery to another webhook %s", j.Webhook.ID)
+			}
+			sent = append(sent, string(j.Event.Data))
+			must(t, q.RecordDeliveryAttempt(ctx, j.Delivery.ID, cohort.DeliveryAttempt{At: at, StatusCode: 200, Delivered: true}))
+		}
+	}
+	all := strings.Join(sent, "\n")
+	if strings.Contains(all, before.ID) {
+		t.Fatalf("the webhook was sent an event from before it existed: %s", all)
+	}
+	if !strings.Contains(all, after.ID) {
+		t.Fatalf("the webhook missed the event after it was added: %s", all)
 	}
 }
 

@@ -145,66 +145,13 @@ func (t *tx) usersByEmail(emails []string) (map[string]*cohort.User, error) {
 // status. A status change moves the user's memberships between the
 // groups' counters and ends their sessions, as ArchiveUser does.
 func (t *tx) importUser(u *cohort.User, in cohort.UserImport, ie *cohort.ImportError) (bool, error) {
-	changes := map[string]any{}
-	if in.GivenName != u.GivenName {
-		changes["given_name"] = change{u.GivenName, in.GivenName}
-		u.GivenName = in.GivenName
-	}
-	if in.FamilyName != u.FamilyName {
-		changes["family_name"] = change{u.FamilyName, in.FamilyName}
-		u.FamilyName = in.FamilyName
-	}
-	if in.Role != u.Role {
-		changes["role"] = change{u.Role, in.Role}
-		u.Role = in.Role
-	}
-	from := u.Status
-	statusChanged := in.Status != u.Status
-	if statusChanged && in.Status == cohort.StatusArchived && u.IsOwner {
+	if in.Status != u.Status && in.Status == cohort.StatusArchived && u.IsOwner {
 		ie.Add(in.Row, "status", fmt.Sprintf("%s is the account owner and cannot be archived: transfer ownership first, or set the status to active.", u.Email))
 		return false, nil
 	}
-	if len(changes) == 0 && !statusChanged {
-		return false, nil
-	}
-	u.Version++
-	u.UpdatedAt = t.now
-	if statusChanged {
-		u.Status = in.Status
-		if in.Status == cohort.StatusArchived {
-			u.ArchivedAt = &t.now
-		} else {
-			u.ArchivedAt = nil
-		}
-	}
-	if _, err := t.exec(`UPDATE users SET given_name = $1, family_name = $2, given_key = $3, family_key = $4, full_key = $5,
-		role = $6, status = $7, archived_at = $8, version = $9, updated_at = $10 WHERE id = $11`,
-		u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
-		string(u.Role), string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID); err != nil {
-		return false, err
-	}
-	if len(changes) > 0 {
-		if err := t.userChanged(cohort.ActionUserUpdated, u, changes); err != nil {
-			return false, err
-		}
-	}
-	if !statusChanged {
-		return true, nil
-	}
-	d, action := 1, cohort.ActionUserArchived
-	if u.Status == cohort.StatusActive {
-		d, action = -1, cohort.ActionUserRestored
-	}
-	if _, err := t.exec(`UPDATE groups SET member_count = member_count - $1, archived_member_count = archived_member_count + $1
-		WHERE id IN (SELECT group_id FROM memberships WHERE user_id = $2)`, d, u.ID); err != nil {
-		return false, err
-	}
-	if u.Status == cohort.StatusArchived {
-		if _, err := t.exec(`DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
-			return false, err
-		}
-	}
-	return true, t.userChanged(action, u, map[string]any{"status": change{from, u.Status}})
+	version := u.Version
+	err := t.applyUserUpdate(u, cohort.UserUpdate{GivenName: &in.GivenName, FamilyName: &in.FamilyName, Role: &in.Role, Status: &in.Status})
+	return u.Version != version, err
 }
 
 // ImportGroups creates or updates groups by name and sets their members.

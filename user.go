@@ -246,11 +246,17 @@ type UserFilter struct {
 	Offset         int
 	After          string
 	Before         string
+	// SkipTotal says the caller does not show UserPage.Total (an API page
+	// has links only), so the store need not count every match; Total is
+	// then 0.
+	SkipTotal bool
 }
 
 // UserPage is one page of users.
 type UserPage struct {
 	Users []*User
+	// Total is the number of users matching the filter, all pages (0 when
+	// the filter's SkipTotal is set).
 	Total int
 	Next  string
 	Prev  string

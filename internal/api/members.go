@@ -18,7 +18,7 @@ type memberReplaceRequest struct {
 // handleMemberList: GET /api/v1/groups/{id}/members?q=&status=&limit=&cursor=
 func (h *Handler) handleMemberList(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
-	f := cohort.UserFilter{Status: q.status(), Query: q.str("q"), Limit: q.limit()}
+	f := cohort.UserFilter{Status: q.status(), Query: q.str("q"), Limit: q.limit(), SkipTotal: true}
 	f.After, f.Before = q.cursor()
 	if err := q.err(); err != nil {
 		return err

@@ -23,7 +23,7 @@ type userUpdateRequest struct {
 // handleUserList: GET /api/v1/users?group=&status=&role=&q=&limit=&cursor=
 func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) error {
 	q := newQuery(r)
-	f := cohort.UserFilter{Status: q.status(), Query: q.str("q"), Limit: q.limit()}
+	f := cohort.UserFilter{Status: q.status(), Query: q.str("q"), Limit: q.limit(), SkipTotal: true}
 	for _, g := range q.q["group"] {
 		if g != "" {
 			f.GroupIDs = append(f.GroupIDs, g)

@@ -243,8 +243,11 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 	ks := keyset{cols: []string{"family_key", "given_key", "id"}}
 	q := personKey(f.Query)
 	if q == "" {
-		total := -1
-		if len(f.GroupIDs) == 1 && len(base) == 2+btoi(f.Status != "") {
+		total := -1 // userPage counts
+		switch {
+		case f.SkipTotal:
+			total = 0
+		case len(f.GroupIDs) == 1 && len(base) == 2+btoi(f.Status != ""):
 			// Only a group and a status: the maintained counters answer.
 			switch f.Status {
 			case cohort.StatusActive:
@@ -280,13 +283,15 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 		{starts("full_key"), "NOT (" + family + ")"},
 		{starts("email"), "NOT (" + family + ")", "NOT (" + starts("(given_key || ' ' || family_key)") + ")"},
 	}
-	var counts []string
-	for _, arm := range arms {
-		counts = append(counts, "(SELECT COUNT(*) FROM users WHERE "+strings.Join(append(arm, conds...), " AND ")+")")
-	}
 	var total int
-	if err := db.read.QueryRowContext(ctx, `SELECT `+strings.Join(counts, " + "), p...).Scan(&total); err != nil {
-		return nil, mapError(err)
+	if !f.SkipTotal {
+		var counts []string
+		for _, arm := range arms {
+			counts = append(counts, "(SELECT COUNT(*) FROM users WHERE "+strings.Join(append(arm, conds...), " AND ")+")")
+		}
+		if err := db.read.QueryRowContext(ctx, `SELECT `+strings.Join(counts, " + "), p...).Scan(&total); err != nil {
+			return nil, mapError(err)
+		}
 	}
 	// Each arm yields its own first rows in page order (its index range
 	// is read, its matches sorted, only the first kept), and the page is

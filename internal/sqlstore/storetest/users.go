@@ -284,6 +284,14 @@ func testUserSearchPaging(t *testing.T, db *sqlstore.DB) {
 			t.Fatalf("offset %d: got %v (total %d), want %v", off, names(p.Users), p.Total, names(exp))
 		}
 	}
+	// Skipping the total changes only the total.
+	skip := base
+	skip.Limit, skip.SkipTotal = 2, true
+	p, err = f.s.Users.FindUsers(f.ctx, skip)
+	must(t, err)
+	if a, b := strings.Join(ids(p.Users...), ","), strings.Join(ids(want[:2]...), ","); a != b || p.Total != 0 || p.Next == "" {
+		t.Fatalf("SkipTotal: got %v (total %d, next %q), want %v with total 0", names(p.Users), p.Total, p.Next, names(want[:2]))
+	}
 	// Without a status, the archived match counts too.
 	all := base
 	all.Status = ""

@@ -170,14 +170,7 @@ func (db *DB) findGroups(ctx context.Context, workspaceID string, f cohort.Group
 		if err != nil {
 			return nil, err
 		}
-		switch f.Status {
-		case cohort.StatusActive:
-			total = active
-		case cohort.StatusArchived:
-			total = archived
-		default:
-			total = active + archived
-		}
+		total = byStatus(f.Status, active, archived)
 	default:
 		if err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM groups WHERE `+strings.Join(where, " AND "), p...).Scan(&total); err != nil {
 			return nil, mapError(err)

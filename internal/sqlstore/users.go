@@ -195,10 +195,13 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 		return nil, cohort.FieldError("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
 	}
 	var p args
-	base := []string{"workspace_id = " + p.add(workspaceID)}
+	wsArg := p.add(workspaceID)
+	base := []string{"workspace_id = " + wsArg}
 	status := "status IN ('active', 'archived')"
+	statusArg := ""
 	if f.Status != "" {
-		status = "status = " + p.add(string(f.Status))
+		statusArg = p.add(string(f.Status))
+		status = "status = " + statusArg
 		base = append(base, status)
 	}
 	if f.Role != "" {
@@ -228,6 +231,15 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 		if active+archived >= bigGroup {
 			base = append(base, "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id "+in+")")
 		} else {
+			// A small group: read its members, then sort them. Left to
+			// itself, SQLite's planner walks the whole staff in list
+			// order through the (workspace, status, name) index and tests
+			// each one (8 ms at 50,000 staff, against 0.05 ms); "|| ''"
+			// keeps it off the indexes that lead with workspace_id.
+			base[0] = "workspace_id || '' = " + wsArg
+			if statusArg != "" {
+				base[1] = "status || '' = " + statusArg
+			}
 			base = append(base, "id IN (SELECT user_id FROM memberships WHERE group_id "+in+")")
 		}
 	}
@@ -249,14 +261,26 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 			total = 0
 		case len(f.GroupIDs) == 1 && len(base) == 2+btoi(f.Status != ""):
 			// Only a group and a status: the maintained counters answer.
-			switch f.Status {
-			case cohort.StatusActive:
-				total = active
-			case cohort.StatusArchived:
-				total = archived
-			default:
-				total = active + archived
+			total = byStatus(f.Status, active, archived)
+		case len(base) == 1+btoi(f.Status != ""):
+			// Only a status: so do the workspace's staff counters.
+			ua, ur, err := db.userCounts(ctx, workspaceID)
+			if err != nil {
+				return nil, err
 			}
+			total = byStatus(f.Status, ua, ur)
+		case f.ExcludeGroupID != "" && f.Status == cohort.StatusActive && len(base) == 3:
+			// The picker's "other active staff": every active staff
+			// member less the group's active members.
+			ua, _, err := db.userCounts(ctx, workspaceID)
+			if err != nil {
+				return nil, err
+			}
+			ga, _, err := db.groupSizes(ctx, workspaceID, []string{f.ExcludeGroupID})
+			if err != nil {
+				return nil, err
+			}
+			total = ua - ga
 		}
 		page, err := db.userPage(ctx, ks, `SELECT `+userCols+`, family_key, given_key FROM users`, base, p, total, f)
 		if err != nil {
@@ -341,6 +365,28 @@ func btoi(b bool) int {
 }
 
 // groupSizes sums the member counters of the workspace's groups among ids.
+// userCounts reads the staff counters the users table's triggers maintain
+// (migration 00005).
+func (db *DB) userCounts(ctx context.Context, workspaceID string) (active, archived int, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT active, archived FROM user_counts WHERE workspace_id = $1`,
+		workspaceID).Scan(&active, &archived)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, 0, nil
+	}
+	return active, archived, mapError(err)
+}
+
+// byStatus picks the count a status filter asks for ("" is both).
+func byStatus(s cohort.Status, active, archived int) int {
+	switch s {
+	case cohort.StatusActive:
+		return active
+	case cohort.StatusArchived:
+		return archived
+	}
+	return active + archived
+}
+
 func (db *DB) groupSizes(ctx context.Context, workspaceID string, ids []string) (active, archived int, err error) {
 	err = db.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(member_count), 0), COALESCE(SUM(archived_member_count), 0)
 		FROM groups WHERE workspace_id = $1 AND id IN (`+db.d.idList("$2")+`)`, workspaceID, jsonIDs(ids)).Scan(&active, &archived)

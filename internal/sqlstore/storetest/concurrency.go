@@ -18,6 +18,7 @@ func init() {
 		test{name: "MemberChangeRacingArchive", fn: testRaceArchive},
 		test{name: "ConcurrentCreatesSameName", fn: testConcurrentCreates},
 		test{name: "GroupCountsStayExact", fn: testGroupCountersExact},
+		test{name: "UserCountsStayExact", fn: testUserCountersExact},
 		test{name: "ConcurrentUserArchiveAndMemberChanges", fn: testConcurrentUserArchive},
 	)
 }
@@ -306,6 +307,78 @@ func testGroupCountersExact(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("stale rename: %v", err)
 	}
 	check("after a refused change")
+}
+
+// testUserCountersExact checks the maintained staff counters (the Users
+// page's and the picker's totals) against the staff themselves, after
+// concurrent creates, archives and restores and a CSV import.
+func testUserCountersExact(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	g := f.group(t, "Counted")
+	check := func(when string) {
+		t.Helper()
+		for _, s := range []cohort.Status{cohort.StatusActive, cohort.StatusArchived, ""} {
+			all, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Status: s})
+			must(t, err)
+			p, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Status: s, Limit: 1})
+			must(t, err)
+			if p.Total != len(all.Users) {
+				t.Fatalf("%s: status %q: total %d, but %d staff", when, s, p.Total, len(all.Users))
+			}
+		}
+		others, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Status: cohort.StatusActive, ExcludeGroupID: g.ID})
+		must(t, err)
+		p, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Status: cohort.StatusActive, ExcludeGroupID: g.ID, Limit: 1})
+		must(t, err)
+		if p.Total != len(others.Users) {
+			t.Fatalf("%s: picker total %d, but %d active staff outside the group", when, p.Total, len(others.Users))
+		}
+	}
+	check("owner only")
+	const n = 10
+	us := make([]*cohort.User, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			u, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: fmt.Sprintf("count%02d@riverside.test", i),
+				GivenName: "Count", FamilyName: fmt.Sprint("Person", i), Role: cohort.RolePractitioner})
+			us[i] = u
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	for range n {
+		must(t, <-errs)
+	}
+	_, _, err := f.s.Groups.UpdateGroup(f.ctx, g.ID, cohort.GroupUpdate{Add: ids(us[:4]...)})
+	must(t, err)
+	check("after creates")
+	for i, u := range us {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := f.s.Users.ArchiveUser(f.ctx, u.ID)
+			if err == nil && i%3 == 0 {
+				_, err = f.s.Users.RestoreUser(f.ctx, u.ID)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	for range n {
+		must(t, <-errs)
+	}
+	check("after archives and restores")
+	_, err = f.s.Imports.ImportUsers(f.ctx, []cohort.UserImport{
+		{Row: 2, Email: "count01@riverside.test", GivenName: "Count", FamilyName: "Person1", Role: cohort.RolePractitioner, Status: cohort.StatusActive},
+		{Row: 3, Email: "count00@riverside.test", GivenName: "Count", FamilyName: "Person0", Role: cohort.RolePractitioner, Status: cohort.StatusArchived},
+		{Row: 4, Email: "newcount@riverside.test", GivenName: "New", FamilyName: "Count", Role: cohort.RoleReceptionist, Status: cohort.StatusArchived},
+	})
+	must(t, err)
+	check("after an import")
 }
 
 func testConcurrentUserArchive(t *testing.T, db *sqlstore.DB) {

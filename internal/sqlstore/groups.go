@@ -166,7 +166,7 @@ func (db *DB) findGroups(ctx context.Context, workspaceID string, f cohort.Group
 	case f.SkipTotal:
 	case len(where) == 1+btoi(f.Status != ""):
 		// Only the workspace and perhaps a status: the counters answer.
-		active, archived, err := db.groupCounts(ctx, workspaceID)
+		active, archived, err := db.statusCounts(ctx, "group_counts", workspaceID)
 		if err != nil {
 			return nil, err
 		}
@@ -214,16 +214,17 @@ func (db *DB) CountGroups(ctx context.Context) (active, archived int, err error)
 	if !a.CanViewGroups() {
 		return 0, 0, cohort.ErrForbidden("view groups")
 	}
-	return db.groupCounts(ctx, a.WorkspaceID)
+	return db.statusCounts(ctx, "group_counts", a.WorkspaceID)
 }
 
-// groupCounts reads the counters the groups table's triggers maintain
-// (migration 00004): one row per workspace.
-func (db *DB) groupCounts(ctx context.Context, workspaceID string) (active, archived int, err error) {
-	err = db.read.QueryRowContext(ctx, `SELECT active, archived FROM group_counts WHERE workspace_id = $1`,
+// statusCounts reads one workspace's row of a counter table the
+// triggers of migrations 00004 (group_counts) and 00005 (user_counts)
+// maintain; no row means nothing counted yet.
+func (db *DB) statusCounts(ctx context.Context, table, workspaceID string) (active, archived int, err error) {
+	err = db.read.QueryRowContext(ctx, `SELECT active, archived FROM `+table+` WHERE workspace_id = $1`,
 		workspaceID).Scan(&active, &archived)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, nil // no group yet
+		return 0, 0, nil
 	}
 	return active, archived, mapError(err)
 }

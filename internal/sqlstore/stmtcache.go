@@ -119,16 +119,23 @@ func (c *stmtConn) stmt(ctx context.Context, ic innerConn, query string) (*cache
 	return cs, nil
 }
 
-func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+// prepared returns the inner connection and, when query is kept
+// prepared and free, its statement (nil: run query unprepared).
+func (c *stmtConn) prepared(ctx context.Context, query string) (innerConn, *cachedStmt, error) {
 	ic, err := c.in()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cs, err := c.stmt(ctx, ic, query)
-	if err != nil {
+	return ic, cs, err
+}
+
+func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	ic, cs, err := c.prepared(ctx, query)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	if cs == nil {
+	case cs == nil:
 		return ic.QueryContext(ctx, query, args)
 	}
 	rows, err := cs.ds.(driver.StmtQueryContext).QueryContext(ctx, args)
@@ -140,15 +147,11 @@ func (c *stmtConn) QueryContext(ctx context.Context, query string, args []driver
 }
 
 func (c *stmtConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	ic, err := c.in()
-	if err != nil {
+	ic, cs, err := c.prepared(ctx, query)
+	switch {
+	case err != nil:
 		return nil, err
-	}
-	cs, err := c.stmt(ctx, ic, query)
-	if err != nil {
-		return nil, err
-	}
-	if cs == nil {
+	case cs == nil:
 		return ic.ExecContext(ctx, query, args)
 	}
 	return cs.ds.(driver.StmtExecContext).ExecContext(ctx, args)

@@ -264,7 +264,7 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 			total = byStatus(f.Status, active, archived)
 		case len(base) == 1+btoi(f.Status != ""):
 			// Only a status: so do the workspace's staff counters.
-			ua, ur, err := db.userCounts(ctx, workspaceID)
+			ua, ur, err := db.statusCounts(ctx, "user_counts", workspaceID)
 			if err != nil {
 				return nil, err
 			}
@@ -272,7 +272,7 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 		case f.ExcludeGroupID != "" && f.Status == cohort.StatusActive && len(base) == 3:
 			// The picker's "other active staff": every active staff
 			// member less the group's active members.
-			ua, _, err := db.userCounts(ctx, workspaceID)
+			ua, _, err := db.statusCounts(ctx, "user_counts", workspaceID)
 			if err != nil {
 				return nil, err
 			}
@@ -365,17 +365,6 @@ func btoi(b bool) int {
 }
 
 // groupSizes sums the member counters of the workspace's groups among ids.
-// userCounts reads the staff counters the users table's triggers maintain
-// (migration 00005).
-func (db *DB) userCounts(ctx context.Context, workspaceID string) (active, archived int, err error) {
-	err = db.read.QueryRowContext(ctx, `SELECT active, archived FROM user_counts WHERE workspace_id = $1`,
-		workspaceID).Scan(&active, &archived)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, 0, nil
-	}
-	return active, archived, mapError(err)
-}
-
 // byStatus picks the count a status filter asks for ("" is both).
 func byStatus(s cohort.Status, active, archived int) int {
 	switch s {

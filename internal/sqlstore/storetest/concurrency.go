@@ -236,6 +236,16 @@ func testConcurrentCreates(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
+// waitAll waits for n goroutines that each send one error to errs, and
+// fails on the first error.
+func waitAll(t *testing.T, wg *sync.WaitGroup, errs <-chan error, n int) {
+	t.Helper()
+	wg.Wait()
+	for range n {
+		must(t, <-errs)
+	}
+}
+
 // testGroupCountersExact checks the maintained per-status group counters (what
 // the Groups page's tabs and a listing's total show) against the groups
 // themselves, after concurrent creates, archives and restores.
@@ -277,10 +287,7 @@ func testGroupCountersExact(t *testing.T, db *sqlstore.DB) {
 			errs <- err
 		}()
 	}
-	wg.Wait()
-	for range n {
-		must(t, <-errs)
-	}
+	waitAll(t, &wg, errs, n)
 	check("after creates")
 	for i, g := range gs {
 		wg.Add(1)
@@ -296,10 +303,7 @@ func testGroupCountersExact(t *testing.T, db *sqlstore.DB) {
 			errs <- err
 		}()
 	}
-	wg.Wait()
-	for range n {
-		must(t, <-errs)
-	}
+	waitAll(t, &wg, errs, n)
 	check("after archives and restores")
 	// A stale rename changes nothing, the counters included.
 	_, _, err := f.s.Groups.UpdateGroup(f.ctx, gs[3].ID, cohort.GroupUpdate{Name: ptr("Count renamed"), IfVersion: 1}) // gs[3] was archived and restored
@@ -349,10 +353,7 @@ func testUserCountersExact(t *testing.T, db *sqlstore.DB) {
 			errs <- err
 		}()
 	}
-	wg.Wait()
-	for range n {
-		must(t, <-errs)
-	}
+	waitAll(t, &wg, errs, n)
 	_, _, err := f.s.Groups.UpdateGroup(f.ctx, g.ID, cohort.GroupUpdate{Add: ids(us[:4]...)})
 	must(t, err)
 	check("after creates")
@@ -367,10 +368,7 @@ func testUserCountersExact(t *testing.T, db *sqlstore.DB) {
 			errs <- err
 		}()
 	}
-	wg.Wait()
-	for range n {
-		must(t, <-errs)
-	}
+	waitAll(t, &wg, errs, n)
 	check("after archives and restores")
 	_, err = f.s.Imports.ImportUsers(f.ctx, []cohort.UserImport{
 		{Row: 2, Email: "count01@riverside.test", GivenName: "Count", FamilyName: "Person1", Role: cohort.RolePractitioner, Status: cohort.StatusActive},

@@ -131,31 +131,31 @@ func testWebhooks(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
+// fanOutAll turns every outbox event not yet fanned out into deliveries.
+func fanOutAll(t *testing.T, q cohort.DeliveryQueue) {
+	t.Helper()
+	for {
+		n, err := q.FanOutEvents(context.Background(), 100)
+		must(t, err)
+		if n == 0 {
+			return
+		}
+	}
+}
+
 // testDeliveryLaterEvents adds a webhook while the relay is behind: the
 // events committed before the webhook existed are not sent to it.
 func testDeliveryLaterEvents(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	q := f.s.Deliveries
 	ctx := context.Background()
-	for {
-		n, err := q.FanOutEvents(ctx, 100)
-		must(t, err)
-		if n == 0 {
-			break
-		}
-	}
+	fanOutAll(t, q)
 	before := f.group(t, "Before the webhook")
 	time.Sleep(2 * time.Millisecond) // distinct microsecond stamps even on a coarse clock
 	hook, err := f.s.Webhooks.CreateWebhook(f.ctx, cohort.WebhookCreate{URL: "https://a.example/h", Events: []string{"*"}})
 	must(t, err)
 	after := f.group(t, "After the webhook")
-	for {
-		n, err := q.FanOutEvents(ctx, 100)
-		must(t, err)
-		if n == 0 {
-			break
-		}
-	}
+	fanOutAll(t, q)
 	var sent []string
 	at := time.Now().Add(time.Second)
 	for range 10 {
@@ -187,13 +187,7 @@ func testDeliveryQueue(t *testing.T, db *sqlstore.DB) {
 	q := f.s.Deliveries
 	ctx := context.Background()
 	// Catch up on the fixtures' own events first.
-	for {
-		n, err := q.FanOutEvents(ctx, 100)
-		must(t, err)
-		if n == 0 {
-			break
-		}
-	}
+	fanOutAll(t, q)
 	all, err := f.s.Webhooks.CreateWebhook(f.ctx, cohort.WebhookCreate{URL: "https://a.example/h", Events: []string{"*"}})
 	must(t, err)
 	groupsOnly, err := f.s.Webhooks.CreateWebhook(f.ctx, cohort.WebhookCreate{URL: "https://b.example/h", Events: []string{cohort.ActionGroupCreated}})
@@ -317,13 +311,7 @@ func testDeliveryPause(t *testing.T, db *sqlstore.DB) {
 	must(t, err)
 	f.group(t, "P1")
 	f.group(t, "P2")
-	for {
-		n, err := q.FanOutEvents(ctx, 100)
-		must(t, err)
-		if n == 0 {
-			break
-		}
-	}
+	fanOutAll(t, q)
 	now := time.Now()
 	jobs, err := q.ClaimDeliveries(ctx, now, 10, time.Minute)
 	must(t, err)

@@ -412,11 +412,23 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s has inline script or style", path)
 		}
 	}
-	for _, f := range []string{"app.css", "app.js", "live.js", "picker.js"} {
+	for _, f := range []string{"app.css", "app.js", "live.js", "picker.js", "favicon.svg"} {
 		s := b.get("/static/" + f)
 		if s.status != http.StatusOK || s.body == "" {
 			t.Errorf("static %s: %d", f, s.status)
 		}
+	}
+	// Every page names its icon, so browsers do not ask for a missing
+	// /favicon.ico.
+	icon := ""
+	for _, l := range b.get("/settings/groups").doc.All("link") {
+		if l.Attr("rel") == "icon" {
+			icon = l.Attr("href")
+		}
+	}
+	if s := b.get(icon); !strings.HasPrefix(icon, "/static/favicon.svg?v=") || s.status != http.StatusOK ||
+		s.header.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("icon %q: %d %q", icon, s.status, s.header.Get("Content-Type"))
 	}
 	if p := b.get("/static/nope.js"); p.status != http.StatusNotFound {
 		t.Errorf("unknown static file: %d", p.status)

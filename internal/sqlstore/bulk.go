@@ -145,6 +145,9 @@ func (db *DB) BulkLoad(ctx context.Context, staff []BulkStaff, groups []BulkGrou
 		}
 		report(hi - lo + members)
 	}
+	if err := db.refreshStats(ctx); err != nil {
+		return nil, nil, err
+	}
 	return userIDs, groupIDs, nil
 }
 

@@ -89,6 +89,7 @@ func (db *DB) ImportUsers(ctx context.Context, users []cohort.UserImport) (cohor
 	if err != nil {
 		return cohort.ImportResult{}, err
 	}
+	db.afterImport(ctx, res)
 	return res, nil
 }
 
@@ -246,6 +247,7 @@ func (db *DB) ImportGroups(ctx context.Context, groups []cohort.GroupImport) (co
 	if err != nil {
 		return cohort.ImportResult{}, err
 	}
+	db.afterImport(ctx, res)
 	return res, nil
 }
 
@@ -437,4 +439,16 @@ func (t *tx) createImportedGroup(in cohort.GroupImport, members []string) error 
 			map[string]any{"status": change{cohort.StatusActive, cohort.StatusArchived}}, nil)
 	}
 	return nil
+}
+
+// afterImport refreshes the planner's statistics after an import that
+// wrote many rows, so the next pages are planned for the new sizes. The
+// import itself is committed either way; a failure here is only logged.
+func (db *DB) afterImport(ctx context.Context, res cohort.ImportResult) {
+	if res.Created+res.Updated < bigChange {
+		return
+	}
+	if err := db.refreshStats(ctx); err != nil {
+		db.log.Warn("sqlstore: refreshing statistics after an import failed", "err", err)
+	}
 }

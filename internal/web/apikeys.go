@@ -82,10 +82,15 @@ func (h *Handler) handleAPIKeyList(w http.ResponseWriter, r *http.Request) {
 	}
 	// The confirmation names the key as the store has it, never text
 	// from the address.
-	if q := r.URL.Query(); q.Get("done") == "revoked" {
+	if q := r.URL.Query(); q.Get("done") == "revoked" || q.Get("done") == "shown" {
 		for _, k := range keys {
-			if k.ID == q.Get("key") {
+			if k.ID != q.Get("key") {
+				continue
+			}
+			if q.Get("done") == "revoked" {
 				v.Flash = fmt.Sprintf("API key %q revoked. Requests that use it are refused from now on.", k.Name)
+			} else {
+				v.Flash = fmt.Sprintf("API key %q was already created from that form. Its token was shown once and is not shown again: if you did not copy it, revoke the key and create a new one.", k.Name)
 			}
 		}
 	}
@@ -107,11 +112,14 @@ type apiKeyFormView struct {
 	Message string
 	// Today is the earliest expiry the date field offers.
 	Today string
+	// FormID makes a second post of this form (a reload of the token
+	// page) find the key the first one created (see formonce.go).
+	FormID string
 }
 
 func (h *Handler) newAPIKeyForm(r *http.Request) apiKeyFormView {
 	return apiKeyFormView{Page: h.settingsPage(r, "api-keys", "Create API key"), Scopes: map[cohort.Scope]bool{},
-		Choices: scopeChoices, Today: time.Now().Format(dateLayout)}
+		Choices: scopeChoices, Today: time.Now().Format(dateLayout), FormID: newFormID()}
 }
 
 func (v *apiKeyFormView) fieldError(field, msg string) {
@@ -137,6 +145,12 @@ type apiKeyCreatedView struct {
 
 func (h *Handler) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 	if !h.requireOwner(w, r, "API keys") || !h.parseForm(w, r) {
+		return
+	}
+	if id := h.formCreated(r, "apikey"); id != "" {
+		// A reload of the page that showed the token: it is not shown
+		// again, and no second key is made.
+		http.Redirect(w, r, "/settings/api-keys?"+url.Values{"done": {"shown"}, "key": {id}}.Encode(), http.StatusSeeOther)
 		return
 	}
 	form := r.PostForm
@@ -185,6 +199,7 @@ func (h *Handler) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 		k, token, err := h.svc.APIKeys.CreateAPIKey(r.Context(), c)
 		switch cohort.ErrorCode(err) {
 		case "":
+			h.rememberForm(r, "apikey", k.ID)
 			// The token is in this answer only: keep it out of every cache.
 			w.Header().Set("Cache-Control", "no-store")
 			h.render(w, r, http.StatusCreated, "apikey_created", apiKeyCreatedView{

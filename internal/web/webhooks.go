@@ -65,6 +65,7 @@ var webhookDone = map[string]string{
 	"resumed": "Webhook resumed. Deliveries that were waiting go out now.",
 	"resent":  "The delivery is queued and will be sent again within a few seconds.",
 	"deleted": "Webhook deleted. Nothing more is sent to it; its delivery log is kept in the audit log.",
+	"shown":   "This webhook was already added from that form. Its signing secret was shown once and is not shown again: if you did not copy it, delete the webhook and add it again.",
 }
 
 type webhookListView struct {
@@ -105,6 +106,9 @@ type webhookFormView struct {
 	Choices []eventChoice
 	Errors  map[string][]string
 	Message string
+	// FormID makes a second post of this form (a reload of the secret
+	// page) find the webhook the first one added (see formonce.go).
+	FormID string
 }
 
 func (v *webhookFormView) fieldError(field, msg string) {
@@ -115,7 +119,8 @@ func (v *webhookFormView) fieldError(field, msg string) {
 }
 
 func (h *Handler) newWebhookForm(r *http.Request) webhookFormView {
-	return webhookFormView{Page: h.settingsPage(r, "webhooks", "Add webhook"), Events: map[string]bool{}, Choices: eventChoiceList()}
+	return webhookFormView{Page: h.settingsPage(r, "webhooks", "Add webhook"), Events: map[string]bool{}, Choices: eventChoiceList(),
+		FormID: newFormID()}
 }
 
 func (h *Handler) handleWebhookNew(w http.ResponseWriter, r *http.Request) {
@@ -141,6 +146,12 @@ const echoURL = 2100
 
 func (h *Handler) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
 	if !h.requireOwner(w, r, "webhooks") || !h.parseForm(w, r) {
+		return
+	}
+	if id := h.formCreated(r, "webhook"); id != "" {
+		// A reload of the page that showed the secret: it is not shown
+		// again, and no second webhook is added.
+		http.Redirect(w, r, webhookURL(id)+"?done=shown", http.StatusSeeOther)
 		return
 	}
 	form := r.PostForm
@@ -173,6 +184,7 @@ func (h *Handler) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
 		wh, err := h.svc.Webhooks.CreateWebhook(r.Context(), c)
 		switch cohort.ErrorCode(err) {
 		case "":
+			h.rememberForm(r, "webhook", wh.ID)
 			w.Header().Set("Cache-Control", "no-store")
 			h.render(w, r, http.StatusCreated, "webhook_created", webhookCreatedView{
 				Page: h.settingsPage(r, "webhooks", "Webhook added"), Webhook: webhookRowOf(wh), Secret: wh.Secret})
@@ -278,7 +290,7 @@ func (h *Handler) renderWebhook(w http.ResponseWriter, r *http.Request, status i
 	for _, d := range ds {
 		v.Deliveries = append(v.Deliveries, deliveryRowOf(d))
 	}
-	if d := r.URL.Query().Get("done"); d == "resumed" || d == "resent" {
+	if d := r.URL.Query().Get("done"); d == "resumed" || d == "resent" || d == "shown" {
 		v.Flash = webhookDone[d]
 	}
 	h.render(w, r, status, "webhook", v)

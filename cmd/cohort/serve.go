@@ -219,9 +219,10 @@ func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger
 	reads := cfg.ReadConcurrency
 	if reads == 0 {
 		// SQLite reads are CPU work in this process: as many as there
-		// are CPUs. PostgreSQL reads wait on the network: one per
-		// connection.
-		reads = runtime.GOMAXPROCS(0)
+		// are CPUs, and at least two so one long read (a large export)
+		// never holds every turn. PostgreSQL reads wait on the network:
+		// one per connection.
+		reads = max(2, runtime.GOMAXPROCS(0))
 		if db.Engine() == sqlstore.EnginePostgres {
 			reads = max(reads, cfg.DBMaxConns)
 		}

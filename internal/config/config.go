@@ -61,8 +61,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 
 	// ReadConcurrency is how many reads (GET requests) are served at
-	// once; others wait their turn. 0 picks: the number of CPUs on
-	// SQLite, DBMaxConns on PostgreSQL.
+	// once; others wait their turn. 0 picks: the number of CPUs (at
+	// least 2) on SQLite, DBMaxConns on PostgreSQL.
 	ReadConcurrency int
 
 	// RateLimit is the number of requests one API key may make per minute;
@@ -176,7 +176,7 @@ func options() []Option {
 			Usage: "how long (a `duration`) requests in flight may finish after SIGINT/SIGTERM",
 			value: func(c *Config) flag.Value { return &durationValue{p: &c.ShutdownTimeout, min: 0} }},
 		{Flag: "read-concurrency", Env: "COHORT_READ_CONCURRENCY", set: SetServe,
-			Usage: "reads (`n`) served at once, others wait their turn so writes stay quick under load; 0 picks the number of CPUs on SQLite, --db-max-conns on PostgreSQL",
+			Usage: "reads (`n`) served at once, others wait their turn so writes stay quick under load; 0 picks the number of CPUs (at least 2) on SQLite, --db-max-conns on PostgreSQL",
 			value: func(c *Config) flag.Value { return &intValue{p: &c.ReadConcurrency, min: 0} }},
 		{Flag: "rate-limit", Env: "COHORT_RATE_LIMIT", set: SetServe,
 			Usage: "requests per minute (`n`) per API key; 0 turns the limit off",

@@ -45,12 +45,17 @@
 //     advisory lock right before inserting events.
 //   - Lists are keyset-paged: a cursor is base64url(JSON of the sort key of
 //     the row), so pages stay correct while rows are inserted.
-//   - Staff search (prefix of family, given, "given family" or email) is a
-//     union of index range scans over indexes that lead with
-//     (workspace_id, status) and carry the sort key; the page is cut from
-//     the union and only its rows are read. A member list of a group with
-//     1,000 or more members walks staff in list order and probes each
-//     membership; a smaller group's members are collected and sorted.
+//   - Staff search (prefix of family, given, "given family" or email) is
+//     three disjoint index range scans (family; "given family" but not
+//     family, which covers given names; email but neither) over indexes
+//     that lead with (workspace_id, status) and carry the sort key: their
+//     counts add up, each yields only its first page, and the page is cut
+//     from their merge. A member list of a group with 1,000 or more
+//     members walks staff in list order and probes each membership; a
+//     smaller group's members are collected and sorted.
+//   - Totals the pages show (groups and staff per status) are counters
+//     kept by triggers (group_counts, user_counts) in the changing
+//     transaction, one row per workspace.
 //   - Lock order on PostgreSQL: a member change locks its group, then the
 //     users it counts (FOR SHARE); archiving a user locks the user's groups
 //     in ID order, then the user. Engine conflicts that remain (deadlock,
@@ -67,5 +72,7 @@
 // background (PASSIVE, about once a second after writes), so no commit
 // pays for copying earlier commits into the database file; temp_store
 // stays at its default (MEMORY made large statements slower in this
-// driver). PostgreSQL uses one pool for everything.
+// driver). Each SQLite connection keeps the statements it runs prepared
+// (stmtcache.go). PostgreSQL uses one pool for everything, and pgx keeps
+// its statements prepared itself.
 package sqlstore

@@ -182,11 +182,13 @@ const bigGroup = 1000
 
 // findUsers pages through users ordered by (family_key, given_key, id).
 //
-// A search (Query) is one index range scan per searched key — family,
-// given, "given family" and email — over indexes that lead with
-// (workspace_id, status) and carry the sort key, unioned; the page is cut
-// from that union and only its rows are read in full. So a search costs
-// what it matches, not the size of the practice.
+// A search (Query) is one index range scan per searched key — family
+// name, "given family" and email — over indexes that lead with
+// (workspace_id, status) and carry the sort key. The three are made
+// disjoint, so their counts add up and the page is the first rows of
+// their merge, read in full in the same statement. So a search costs
+// what it matches, not the size of the practice. Totals without a search
+// come from the maintained counters where the filter allows.
 func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFilter) (*cohort.UserPage, error) {
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, cohort.FieldError("status", "Choose a status: active or archived.")

@@ -89,7 +89,7 @@ func (db *DB) ImportUsers(ctx context.Context, users []cohort.UserImport) (cohor
 	if err != nil {
 		return cohort.ImportResult{}, err
 	}
-	db.afterImport(ctx, res)
+	db.afterImport(ctx, res.Created+res.Updated)
 	return res, nil
 }
 
@@ -247,7 +247,8 @@ func (db *DB) ImportGroups(ctx context.Context, groups []cohort.GroupImport) (co
 	if err != nil {
 		return cohort.ImportResult{}, err
 	}
-	db.afterImport(ctx, res)
+	// A group's row counts its members: what sizes change is memberships.
+	db.afterImport(ctx, rows)
 	return res, nil
 }
 
@@ -441,11 +442,11 @@ func (t *tx) createImportedGroup(in cohort.GroupImport, members []string) error 
 	return nil
 }
 
-// afterImport refreshes the planner's statistics after an import that
-// wrote many rows, so the next pages are planned for the new sizes. The
-// import itself is committed either way; a failure here is only logged.
-func (db *DB) afterImport(ctx context.Context, res cohort.ImportResult) {
-	if res.Created+res.Updated < bigChange {
+// afterImport refreshes the planner's statistics after an import of
+// many rows, so the next pages are planned for the new sizes. The import
+// itself is committed either way; a failure here is only logged.
+func (db *DB) afterImport(ctx context.Context, rows int) {
+	if rows < bigChange {
 		return
 	}
 	if err := db.refreshStats(ctx); err != nil {

@@ -8,20 +8,22 @@ import (
 	"github.com/cohorthq/cohort"
 )
 
-// usersStats reports whether the planner has statistics on users: SQLite's
+// hasStats reports whether the planner has statistics on table: SQLite's
 // sqlite_stat1 rows, PostgreSQL's row estimate (-1 until ANALYZE).
-func usersStats(t *testing.T, db *DB) bool {
+func hasStats(t *testing.T, db *DB, table string) bool {
 	t.Helper()
-	q := `SELECT COUNT(*) > 0 FROM sqlite_stat1 WHERE tbl = 'users'`
+	q := `SELECT COUNT(*) > 0 FROM sqlite_stat1 WHERE tbl = $1`
 	if db.Engine() == EnginePostgres {
-		q = `SELECT reltuples > 0 FROM pg_class WHERE relname = 'users'`
+		q = `SELECT reltuples > 0 FROM pg_class WHERE relname = $1`
 	}
 	var ok bool
-	if err := db.read.QueryRowContext(context.Background(), q).Scan(&ok); err != nil {
+	if err := db.read.QueryRowContext(context.Background(), q, table).Scan(&ok); err != nil {
 		t.Fatal(err)
 	}
 	return ok
 }
+
+func usersStats(t *testing.T, db *DB) bool { t.Helper(); return hasStats(t, db, "users") }
 
 func statsWorkspace(t *testing.T, db *DB) context.Context {
 	t.Helper()
@@ -59,6 +61,30 @@ func TestBigChangesRefreshPlannerStatistics(t *testing.T) {
 		}
 		if !usersStats(t, db) {
 			t.Fatalf("no statistics on users after importing %d staff", bigChange)
+		}
+	})
+	t.Run("group import", func(t *testing.T) {
+		db := OpenTest(t)
+		ctx := statsWorkspace(t, db)
+		users := make([]cohort.UserImport, bigChange/2)
+		members := make([]cohort.ImportMember, len(users))
+		for i := range users {
+			e := fmt.Sprintf("m%04d@stats.example", i)
+			users[i] = cohort.UserImport{Row: i + 2, Email: e, GivenName: "Member", FamilyName: fmt.Sprint("N", i), Role: cohort.RolePractitioner}
+			members[i] = cohort.ImportMember{Row: i + 2, Email: e}
+		}
+		if _, err := db.ImportUsers(ctx, users); err != nil {
+			t.Fatal(err)
+		}
+		if hasStats(t, db, "memberships") {
+			t.Fatal("statistics on memberships before the group import")
+		}
+		groups := []cohort.GroupImport{{Row: 2, Name: "Everyone", Members: members}, {Row: 600, Name: "Also everyone", Members: members}}
+		if _, err := db.ImportGroups(ctx, groups); err != nil {
+			t.Fatal(err)
+		}
+		if !hasStats(t, db, "memberships") {
+			t.Fatalf("no statistics on memberships after importing %d of them", 2*len(members))
 		}
 	})
 	t.Run("bulk load", func(t *testing.T) {

@@ -236,10 +236,19 @@ func testConcurrentCreates(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
-// waitAll waits for n goroutines that each send one error to errs, and
-// fails on the first error.
-func waitAll(t *testing.T, wg *sync.WaitGroup, errs <-chan error, n int) {
+// concurrently runs fn(0), …, fn(n-1) at once and fails on the first
+// error any of them returns.
+func concurrently(t *testing.T, n int, fn func(i int) error) {
 	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- fn(i)
+		}()
+	}
 	wg.Wait()
 	for range n {
 		must(t, <-errs)
@@ -276,34 +285,21 @@ func testGroupCountersExact(t *testing.T, db *sqlstore.DB) {
 	check("empty workspace")
 	const n = 12
 	gs := make([]*cohort.Group, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, 4*n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			g, err := f.s.Groups.CreateGroup(f.ctx, cohort.GroupCreate{Name: fmt.Sprintf("Count %02d", i)})
-			gs[i] = g
-			errs <- err
-		}()
-	}
-	waitAll(t, &wg, errs, n)
+	concurrently(t, n, func(i int) (err error) {
+		gs[i], err = f.s.Groups.CreateGroup(f.ctx, cohort.GroupCreate{Name: fmt.Sprintf("Count %02d", i)})
+		return err
+	})
 	check("after creates")
-	for i, g := range gs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID)
-			if err == nil && i%3 == 0 {
-				_, err = f.s.Groups.RestoreGroup(f.ctx, g.ID, "")
-			}
-			if err == nil && i%4 == 0 {
-				_, err = f.s.Groups.ArchiveGroup(f.ctx, g.ID) // archived twice: idempotent
-			}
-			errs <- err
-		}()
-	}
-	waitAll(t, &wg, errs, n)
+	concurrently(t, n, func(i int) error {
+		_, err := f.s.Groups.ArchiveGroup(f.ctx, gs[i].ID)
+		if err == nil && i%3 == 0 {
+			_, err = f.s.Groups.RestoreGroup(f.ctx, gs[i].ID, "")
+		}
+		if err == nil && i%4 == 0 {
+			_, err = f.s.Groups.ArchiveGroup(f.ctx, gs[i].ID) // archived twice: idempotent
+		}
+		return err
+	})
 	check("after archives and restores")
 	// A stale rename changes nothing, the counters included.
 	_, _, err := f.s.Groups.UpdateGroup(f.ctx, gs[3].ID, cohort.GroupUpdate{Name: ptr("Count renamed"), IfVersion: 1}) // gs[3] was archived and restored
@@ -341,34 +337,21 @@ func testUserCountersExact(t *testing.T, db *sqlstore.DB) {
 	check("owner only")
 	const n = 10
 	us := make([]*cohort.User, n)
-	var wg sync.WaitGroup
-	errs := make(chan error, 4*n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			u, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: fmt.Sprintf("count%02d@riverside.test", i),
-				GivenName: "Count", FamilyName: fmt.Sprint("Person", i), Role: cohort.RolePractitioner})
-			us[i] = u
-			errs <- err
-		}()
-	}
-	waitAll(t, &wg, errs, n)
+	concurrently(t, n, func(i int) (err error) {
+		us[i], err = f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: fmt.Sprintf("count%02d@riverside.test", i),
+			GivenName: "Count", FamilyName: fmt.Sprint("Person", i), Role: cohort.RolePractitioner})
+		return err
+	})
 	_, _, err := f.s.Groups.UpdateGroup(f.ctx, g.ID, cohort.GroupUpdate{Add: ids(us[:4]...)})
 	must(t, err)
 	check("after creates")
-	for i, u := range us {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := f.s.Users.ArchiveUser(f.ctx, u.ID)
-			if err == nil && i%3 == 0 {
-				_, err = f.s.Users.RestoreUser(f.ctx, u.ID)
-			}
-			errs <- err
-		}()
-	}
-	waitAll(t, &wg, errs, n)
+	concurrently(t, n, func(i int) error {
+		_, err := f.s.Users.ArchiveUser(f.ctx, us[i].ID)
+		if err == nil && i%3 == 0 {
+			_, err = f.s.Users.RestoreUser(f.ctx, us[i].ID)
+		}
+		return err
+	})
 	check("after archives and restores")
 	_, err = f.s.Imports.ImportUsers(f.ctx, []cohort.UserImport{
 		{Row: 2, Email: "count01@riverside.test", GivenName: "Count", FamilyName: "Person1", Role: cohort.RolePractitioner, Status: cohort.StatusActive},

@@ -206,17 +206,7 @@ func (h *Handler) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 				Page: h.settingsPage(r, "api-keys", "API key created"), Key: apiKeyRowOf(k, time.Now()), Token: token})
 			return
 		case cohort.EINVALID:
-			for f, msgs := range cohort.ErrorFields(err) {
-				if f != "name" && f != "scopes" && f != "expires_at" {
-					f = "name"
-				}
-				for _, m := range msgs {
-					v.fieldError(f, m)
-				}
-			}
-			if len(cohort.ErrorFields(err)) == 0 {
-				v.fieldError("name", cohort.ErrorMessage(err))
-			}
+			markFields(err, []string{"name", "scopes", "expires_at"}, "name", v.fieldError)
 		default:
 			h.serviceError(w, r, err)
 			return

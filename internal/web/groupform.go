@@ -176,22 +176,8 @@ func (h *Handler) storeErrors(r *http.Request, v *groupFormView, name string, er
 	case cohort.ECONFLICT:
 		v.fieldError("name", fmt.Sprintf("A group named %q already exists. Choose another name.", h.activeNameHolder(r, name)))
 	default:
-		fields := cohort.ErrorFields(err)
-		for f, msgs := range fields {
-			switch f {
-			case "name", "description":
-			case "member_ids", "add", "remove":
-				f = "members"
-			default:
-				f = "members"
-			}
-			for _, m := range msgs {
-				v.fieldError(f, m)
-			}
-		}
-		if len(fields) == 0 {
-			v.fieldError("members", cohort.ErrorMessage(err))
-		}
+		// Member errors come as member_ids, add or remove: all "members".
+		markFields(err, []string{"name", "description"}, "members", v.fieldError)
 	}
 	v.Message = "The group was not saved. Correct the marked fields and select Save again."
 }

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cohorthq/cohort"
 )
 
 // Helpers that make outside input safe to echo back and to hand to the
@@ -110,4 +113,23 @@ func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
 	}
 	h.errorPage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read. Reload the page and try again.")
 	return false
+}
+
+// markFields puts a refused save's field messages on a form through mark:
+// a field the form shows (one of shown) keeps its name, any other field's
+// messages go to fallback, and an error that names no field lands on
+// fallback whole.
+func markFields(err error, shown []string, fallback string, mark func(field, msg string)) {
+	fields := cohort.ErrorFields(err)
+	for f, msgs := range fields {
+		if !slices.Contains(shown, f) {
+			f = fallback
+		}
+		for _, m := range msgs {
+			mark(f, m)
+		}
+	}
+	if len(fields) == 0 {
+		mark(fallback, cohort.ErrorMessage(err))
+	}
 }

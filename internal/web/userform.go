@@ -63,20 +63,7 @@ func (v *userFormView) echo(form url.Values) {
 
 // storeFields marks the form's fields with a refused save's messages.
 func (v *userFormView) storeFields(err error) {
-	fields := cohort.ErrorFields(err)
-	for f, msgs := range fields {
-		switch f {
-		case "email", "given_name", "family_name", "role", "password":
-		default:
-			f = "email"
-		}
-		for _, m := range msgs {
-			v.fieldError(f, m)
-		}
-	}
-	if len(fields) == 0 {
-		v.fieldError("email", cohort.ErrorMessage(err))
-	}
+	markFields(err, []string{"email", "given_name", "family_name", "role", "password"}, "email", v.fieldError)
 	v.Message = notSaved
 }
 

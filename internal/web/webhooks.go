@@ -190,17 +190,7 @@ func (h *Handler) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
 				Page: h.settingsPage(r, "webhooks", "Webhook added"), Webhook: webhookRowOf(wh), Secret: wh.Secret})
 			return
 		case cohort.EINVALID:
-			for f, msgs := range cohort.ErrorFields(err) {
-				if f != "events" {
-					f = "url"
-				}
-				for _, m := range msgs {
-					v.fieldError(f, m)
-				}
-			}
-			if len(cohort.ErrorFields(err)) == 0 {
-				v.fieldError("url", cohort.ErrorMessage(err))
-			}
+			markFields(err, []string{"url", "events"}, "url", v.fieldError)
 		default:
 			h.serviceError(w, r, err)
 			return

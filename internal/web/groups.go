@@ -108,6 +108,9 @@ func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) {
 		Limit:  groupsPerPage,
 		After:  cleanCursor(q.Get("after")),
 		Before: cleanCursor(q.Get("before")),
+		// The page shows a total only for a search ("N groups match");
+		// the tabs' counts above already say how many there are.
+		SkipTotal: v.Query == "",
 	})
 	if err != nil {
 		if cohort.ErrorCode(err) == cohort.EINVALID {

@@ -76,7 +76,7 @@ func (h *Handler) groupChoices(r *http.Request, q string, keep []string) (groups
 		return nil, false, err
 	}
 	if active <= maxListedGroups {
-		page, err := h.svc.Groups.FindGroups(ctx, cohort.GroupFilter{Status: cohort.StatusActive})
+		page, err := h.svc.Groups.FindGroups(ctx, cohort.GroupFilter{Status: cohort.StatusActive, SkipTotal: true})
 		if err != nil {
 			return nil, false, err
 		}

@@ -2,6 +2,7 @@ package cohort
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -41,13 +42,30 @@ func (s *SessionUser) Actor(via, requestID string) Actor {
 	}
 }
 
+// Credentials are what a person types to sign in. A sign-in always names
+// its practice: an email is unique only within a practice, and a password
+// is checked against exactly one account, so no answer can say anything
+// about an account in another practice (SECURITY.md, "Sign-in across
+// practices").
+type Credentials struct {
+	// Practice is the workspace's slug, as in its sign-in link.
+	Practice string
+	Email    string
+	Password string
+}
+
+// NormalizeSlug is how a typed practice slug is compared: trimmed and
+// lower-cased.
+func NormalizeSlug(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+
 // AuthService signs staff in and out. It is called before there is an actor.
 type AuthService interface {
-	// Authenticate checks an email and password. It returns every active
-	// user, across workspaces, whose email and password match; an unknown
-	// email and a wrong password both return EUNAUTHORIZED with the same
-	// message and the same work done.
-	Authenticate(ctx context.Context, email, password string) ([]*User, error)
+	// Authenticate checks one account: the active user with c.Email in
+	// the practice c.Practice. An unknown practice, an unknown email, a
+	// user without a password and a wrong password all return
+	// EUNAUTHORIZED with the same message after the same work (one
+	// password check).
+	Authenticate(ctx context.Context, c Credentials) (*User, error)
 	// CreateSession starts a session for an active user and returns the
 	// raw token for the cookie.
 	CreateSession(ctx context.Context, userID string, ttl time.Duration) (token string, s *Session, err error)

@@ -8,16 +8,18 @@ import (
 	"time"
 )
 
-// Sign-in throttling. Failed sign-ins are counted per account (the email
-// typed) and per client address, in the database, so every instance of a
-// multi-instance deployment sees the same counts. Unknown emails are
-// counted exactly like known ones: the counters and the refusal say
-// nothing about who has an account.
+// Sign-in throttling. Failed sign-ins are counted per account (the
+// practice and email typed) and per client address, in the database, so
+// every instance of a multi-instance deployment sees the same counts.
+// Unknown practices and emails are counted exactly like known ones: the
+// counters and the refusal say nothing about who has an account. A
+// success clears only its own account's count, never another practice's
+// account under the same email, nor the address's.
 
 // SignInLimits bound failed sign-ins. The zero value means the defaults.
 type SignInLimits struct {
-	// PerAccount is how many failures one email may have in Window
-	// (default 10).
+	// PerAccount is how many failures one account (practice and email)
+	// may have in Window (default 10).
 	PerAccount int
 	// PerAddress is how many failures one client address may have in
 	// Window (default 50): enough for a practice's staff behind one
@@ -109,8 +111,8 @@ type throttledAuth struct {
 	refused *Error
 }
 
-func (a *throttledAuth) Authenticate(ctx context.Context, email, password string) ([]*User, error) {
-	account := "email:" + NormalizeEmail(email)
+func (a *throttledAuth) Authenticate(ctx context.Context, c Credentials) (*User, error) {
+	account := accountKey(c)
 	keys := []string{account}
 	limits := []int{a.l.PerAccount}
 	if addr := ClientAddrFromContext(ctx); addr != "" {
@@ -131,7 +133,7 @@ func (a *throttledAuth) Authenticate(ctx context.Context, email, password string
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	users, err := a.AuthService.Authenticate(ctx, email, password)
+	user, err := a.AuthService.Authenticate(ctx, c)
 	<-a.checks
 	switch {
 	case ErrorCode(err) == EUNAUTHORIZED:
@@ -142,13 +144,21 @@ func (a *throttledAuth) Authenticate(ctx context.Context, email, password string
 	case err != nil:
 		return nil, err
 	}
-	// The person knows the password: their account's count starts again.
+	// The person knows this account's password: its count starts again.
 	// The address keeps its count, so one right password does not buy an
-	// address more guesses at other accounts.
+	// address more guesses at other accounts, and an account of the same
+	// email in another practice keeps its own.
 	if err := a.t.ClearSignInFailures(ctx, []string{account}); err != nil {
 		return nil, fmt.Errorf("clear sign-in failures: %w", err)
 	}
-	return users, nil
+	return user, nil
+}
+
+// accountKey is the throttling key of one account: the practice and the
+// email as typed, normalised. A NUL cannot occur in either (both are
+// refused with it), so two different accounts never share a key.
+func accountKey(c Credentials) string {
+	return "account:" + NormalizeSlug(c.Practice) + "\x00" + NormalizeEmail(c.Email)
 }
 
 // addressKey is what one client address counts as: an IPv4 address, or

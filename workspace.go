@@ -56,4 +56,8 @@ type WorkspaceService interface {
 	FindWorkspaceByID(ctx context.Context, id string) (*Workspace, error)
 	// FindWorkspaces lists every workspace (CLI, demo check).
 	FindWorkspaces(ctx context.Context) ([]*Workspace, error)
+	// SoleWorkspace returns the installation's only workspace, or nil
+	// when it has none or more than one. The sign-in page asks for the
+	// practice only when there is a choice.
+	SoleWorkspace(ctx context.Context) (*Workspace, error)
 }

@@ -287,7 +287,7 @@ func printDemo(e *env, url string, seeded bool, password string) {
 	} else {
 		fmt.Fprintln(w, "The database already has a workspace, so no demo data was added.")
 	}
-	fmt.Fprintf(w, "Sign in at %s/signin as %s", url, demo.OwnerEmail)
+	fmt.Fprintf(w, "Sign in at %s/signin?practice=%s as %s", url, demo.WorkspaceSlug, demo.OwnerEmail)
 	if seeded {
 		fmt.Fprintf(w, " with the password %s\n", password)
 	} else {

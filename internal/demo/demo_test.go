@@ -72,13 +72,13 @@ func TestSeed(t *testing.T) {
 		demo.ReceptionistEmail:      cohort.RoleReceptionist,
 		demo.AccountantEmail:        cohort.RoleAccountant,
 	} {
-		got, err := svc.Auth.Authenticate(ctx, email, password)
-		if err != nil || len(got) != 1 {
-			t.Errorf("sign in as %s: %v %v", email, got, err)
+		got, err := svc.Auth.Authenticate(ctx, cohort.Credentials{Practice: demo.WorkspaceSlug, Email: email, Password: password})
+		if err != nil {
+			t.Errorf("sign in as %s: %v", email, err)
 			continue
 		}
-		if got[0].Role != role {
-			t.Errorf("%s has role %s, want %s", email, got[0].Role, role)
+		if got.Role != role {
+			t.Errorf("%s has role %s, want %s", email, got.Role, role)
 		}
 	}
 
@@ -120,7 +120,7 @@ func TestSeed(t *testing.T) {
 	if err != nil || again != nil {
 		t.Fatalf("second Seed = %v, %v; want nil, nil", again, err)
 	}
-	if _, err := svc.Auth.Authenticate(ctx, demo.OwnerEmail, password); err != nil {
+	if _, err := svc.Auth.Authenticate(ctx, cohort.Credentials{Practice: demo.WorkspaceSlug, Email: demo.OwnerEmail, Password: password}); err != nil {
 		t.Errorf("a second Seed changed the owner's password: %v", err)
 	}
 	after, err := svc.Users.FindUsers(actx, cohort.UserFilter{})

@@ -50,12 +50,19 @@ func (f *full) signInPage(header http.Header) (*http.Cookie, string) {
 	return nil, ""
 }
 
-// postSignIn submits the sign-in form.
+// postSignIn submits the sign-in form without naming a practice, as a
+// client of a one-practice installation may.
 func (f *full) postSignIn(email, password string, header http.Header, cookies ...*http.Cookie) (*http.Response, string) {
+	f.t.Helper()
+	return f.postSignInTo("", email, password, header, cookies...)
+}
+
+// postSignInTo submits the sign-in form for a practice.
+func (f *full) postSignInTo(practice, email, password string, header http.Header, cookies ...*http.Cookie) (*http.Response, string) {
 	f.t.Helper()
 	c, tok := f.signInPage(header)
 	return f.do(request{method: "POST", path: "/signin", header: header, contentType: "application/x-www-form-urlencoded",
-		body: form("csrf_token", tok, "email", email, "password", password), cookies: append(cookies, c)})
+		body: form("csrf_token", tok, "practice", practice, "email", email, "password", password), cookies: append(cookies, c)})
 }
 
 func sessionCookie(res *http.Response, secure bool) *http.Cookie {
@@ -330,6 +337,57 @@ func TestSignInThrottle(t *testing.T) {
 	}
 	if res, _ := f.postSignIn(colleague.Email, ownerPassword, nil); res.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("address over the limit: %d, want 429", res.StatusCode)
+	}
+}
+
+// A manager of one practice can give a staff member the email of another
+// practice's owner and set any password on them. Signing in with it must
+// teach nothing about the other practice's account: the answer for a
+// right and a wrong guess of the victim's password is the same, and a
+// success in the attacker's practice never clears the victim's failure
+// count.
+func TestSignInAcrossPracticesLeaksNothing(t *testing.T) {
+	f := newFull(t, server.Config{})
+	_, victim := f.practice("victim")
+	attackerWS, _ := f.practice("attacker")
+	ctx := sys(t.Context(), attackerWS.ID)
+	twin, err := f.svc.Users.CreateUser(ctx, cohort.UserCreate{Email: victim.Email, GivenName: "Twin", FamilyName: "Account",
+		Password: "the attacker's first guess"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer := func(practice, password string) string {
+		t.Helper()
+		res, body := f.postSignInTo(practice, victim.Email, password, nil)
+		if strings.Contains(body, "Practice victim") || strings.Contains(body, "type=\"radio\"") {
+			t.Errorf("sign-in to %s names or offers the victim's practice:\n%s", practice, body)
+		}
+		return fmt.Sprint(res.StatusCode, " ", res.Header.Get("Location"), " ", sessionCookie(res, false) != nil)
+	}
+	// Set-password-then-sign-in: a wrong and a right guess look the same.
+	wrong := answer("attacker", "the attacker's first guess")
+	if err := f.svc.Users.SetPassword(ctx, twin.ID, ownerPassword); err != nil {
+		t.Fatal(err)
+	}
+	right := answer("attacker", ownerPassword)
+	if wrong != right || wrong != "303 /settings/groups true" {
+		t.Errorf("wrong guess answers %q, right guess %q: the loop learns the victim's password", wrong, right)
+	}
+	// Guessing at the victim's account itself is throttled per account,
+	// and a success on the attacker's own account under the same email
+	// does not reset the count.
+	for i := 1; i < cohort.DefaultSignInPerAccount; i++ {
+		if got := answer("victim", fmt.Sprintf("guess number %d here", i)); !strings.HasPrefix(got, "401 ") {
+			t.Fatalf("guess %d at the victim: %s", i, got)
+		}
+	}
+	if got := answer("attacker", ownerPassword); got != "303 /settings/groups true" {
+		t.Fatalf("attacker's own sign-in: %s", got)
+	}
+	answer("victim", "one more guess, the tenth")
+	if got := answer("victim", ownerPassword); !strings.HasPrefix(got, "429 ") {
+		t.Errorf("after %d failures and a success elsewhere, the victim's right password answers %s, want 429",
+			cohort.DefaultSignInPerAccount, got)
 	}
 }
 

@@ -33,57 +33,36 @@ func tokenHash(token string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Authenticate returns every active user, in any workspace, whose email
-// and password match. Unknown email, wrong password and a user without a
-// password all cost one argon2 check and give the same error.
-func (db *DB) Authenticate(ctx context.Context, email, password string) ([]*cohort.User, error) {
-	email = cohort.NormalizeEmail(email)
-	if !storable(email) {
-		// No address holds such text; answer like a wrong password.
-		checkPassword(dummyHash(), password)
-		return nil, errBadLogin
-	}
-	rows, err := db.read.QueryContext(ctx, `SELECT `+userCols+`, password_hash FROM users
-		WHERE email = $1 AND status = 'active' ORDER BY created_at, id`, email)
-	if err != nil {
-		return nil, mapError(err)
-	}
-	type cand struct {
-		u    *cohort.User
-		hash string
-	}
-	var cands []cand
-	for rows.Next() {
-		var hash string
-		u, err := scanUser(scanFunc(func(dst ...any) error { return rows.Scan(append(dst, &hash)...) }))
-		if err != nil {
-			rows.Close()
+// Authenticate checks the password of one account: the active user with
+// the email in the practice named by its slug. Whatever the outcome (no
+// such practice, no such email, no password set, wrong password) it costs
+// exactly one argon2 check, and every failure gives the same error, so
+// neither the answer nor its time tells anything about other practices.
+func (db *DB) Authenticate(ctx context.Context, c cohort.Credentials) (*cohort.User, error) {
+	slug, email := cohort.NormalizeSlug(c.Practice), cohort.NormalizeEmail(c.Email)
+	var u *cohort.User
+	var hash string
+	if storable(slug) && storable(email) {
+		var err error
+		u, err = scanUser(scanFunc(func(dst ...any) error {
+			return db.read.QueryRowContext(ctx, `SELECT `+userCols+`, password_hash FROM users
+				WHERE workspace_id = (SELECT id FROM workspaces WHERE slug = $1) AND email = $2 AND status = 'active'`,
+				slug, email).Scan(append(dst, &hash)...)
+		}))
+		if err != nil && cohort.ErrorCode(err) != cohort.ENOTFOUND {
 			return nil, err
 		}
-		cands = append(cands, cand{u, hash})
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, mapError(err)
-	}
-	var out []*cohort.User
-	checked := false
-	for _, c := range cands {
-		if c.hash == "" {
-			continue
-		}
-		checked = true
-		if checkPassword(c.hash, password) {
-			out = append(out, c.u)
-		}
-	}
-	if !checked {
-		checkPassword(dummyHash(), password)
-	}
-	if len(out) == 0 {
+	if u == nil || hash == "" {
+		// Text no practice or address holds, an unknown account or one
+		// without a password: the same work as a wrong password.
+		checkPassword(dummyHash(), c.Password)
 		return nil, errBadLogin
 	}
-	return out, nil
+	if !checkPassword(hash, c.Password) {
+		return nil, errBadLogin
+	}
+	return u, nil
 }
 
 // CreateSession starts a session for an active user and returns its token.
@@ -121,8 +100,8 @@ func (db *DB) CreateSession(ctx context.Context, userID string, ttl time.Duratio
 }
 
 // FindSession returns the live session of a token with its user and
-// workspace. LastSeenAt is written at most once a minute, so a busy page
-// does not turn every read into a write.
+// workspace. LastSeenAt is written at most once per touchInterval, so a
+// busy page does not turn every read into a write.
 func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration) (*cohort.SessionUser, error) {
 	if token == "" {
 		return nil, errNoSession
@@ -150,7 +129,7 @@ func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration)
 	if !n.Before(s.ExpiresAt) || idle > 0 && !n.Before(s.LastSeenAt.Add(idle)) || u.Archived() {
 		return nil, errNoSession
 	}
-	if n.Sub(s.LastSeenAt) >= time.Minute {
+	if n.Sub(s.LastSeenAt) >= touchInterval(idle) {
 		_, err := db.write.ExecContext(ctx, `UPDATE sessions SET last_seen_at = $1 WHERE id = $2`, ts(n), s.ID)
 		switch {
 		case err == nil:
@@ -164,6 +143,17 @@ func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration)
 		}
 	}
 	return &cohort.SessionUser{Session: s, User: u, Workspace: w}, nil
+}
+
+// touchInterval is how stale a session's recorded last use may get: a
+// minute, or a quarter of the idle limit when that is shorter, so a
+// session in use is always recorded as used well before it counts as idle
+// (with --session-idle 1m, a page used every 15 s stays signed in).
+func touchInterval(idle time.Duration) time.Duration {
+	if idle > 0 && idle/4 < time.Minute {
+		return idle / 4
+	}
+	return time.Minute
 }
 
 // DeleteSession ends the session of a token (sign out). An unknown token

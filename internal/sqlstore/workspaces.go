@@ -69,6 +69,31 @@ func (db *DB) FindWorkspaceByID(ctx context.Context, id string) (*cohort.Workspa
 	return scanWorkspace(db.read.QueryRowContext(ctx, `SELECT `+workspaceCols+` FROM workspaces WHERE id = $1`, id))
 }
 
+// SoleWorkspace returns the only workspace, or nil when there are none or
+// several: it reads at most two rows however many practices there are.
+func (db *DB) SoleWorkspace(ctx context.Context) (*cohort.Workspace, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+workspaceCols+` FROM workspaces LIMIT 2`)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var found []*cohort.Workspace
+	for rows.Next() {
+		w, err := scanWorkspace(rows)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, w)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError(err)
+	}
+	if len(found) != 1 {
+		return nil, nil
+	}
+	return found[0], nil
+}
+
 // FindWorkspaces lists every workspace, oldest first.
 func (db *DB) FindWorkspaces(ctx context.Context) ([]*cohort.Workspace, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT `+workspaceCols+` FROM workspaces ORDER BY created_at, id`)

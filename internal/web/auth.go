@@ -9,26 +9,51 @@ import (
 	"github.com/cohorthq/cohort/internal/httpx"
 )
 
-// signInView is the sign-in page.
+// signInView is the sign-in page. A sign-in always names its practice
+// (SECURITY.md, "Sign-in across practices"): on an installation with one
+// practice it is filled in and not shown; otherwise the person types it,
+// or it comes from their practice's sign-in link (?practice=slug) or from
+// the last practice this browser signed in to.
 type signInView struct {
 	Page
-	Email   string
-	Next    string
-	Message string
-	// Practices is set when the email and password match staff in more
-	// than one practice: the person chooses one.
-	Practices []practiceChoice
+	Practice string
+	// SolePractice is the installation's only practice, when it has one:
+	// the Practice field is then hidden.
+	SolePractice string
+	Email        string
+	Next         string
+	Message      string
 }
 
-type practiceChoice struct {
-	ID      string
-	Name    string
-	Checked bool
+// practiceCookie remembers, in this browser, the practice last signed in
+// to, so the Practice field is filled in next time. It holds only the
+// practice's slug, which its sign-in link shows anyway.
+const practiceCookie = "cohort_practice"
+
+func practiceCookieName(secure bool) string {
+	if secure {
+		return "__Host-" + practiceCookie
+	}
+	return practiceCookie
+}
+
+// signInPage returns the sign-in view with the practice filled in.
+func (h *Handler) signInPage(r *http.Request, practice string) (signInView, error) {
+	v := signInView{Page: h.page(r, "Sign in"), Practice: cleanText(cohort.NormalizeSlug(practice), maxPracticeInput)}
+	sole, err := h.svc.Workspaces.SoleWorkspace(r.Context())
+	if err != nil {
+		return v, err
+	}
+	if sole != nil {
+		v.Practice, v.SolePractice = sole.Slug, sole.Name
+	}
+	return v, nil
 }
 
 // Limits on sign-in fields: generous for real input, small enough that
 // nobody hashes a megabyte.
 const (
+	maxPracticeInput = 100
 	maxEmailInput    = cohort.EmailMax
 	maxPasswordInput = cohort.PasswordMax * 4 // bytes of up to 256 runes
 )
@@ -64,12 +89,25 @@ func (h *Handler) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, h.afterSignIn(next), http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, "signin", signInView{Page: h.page(r, "Sign in"), Next: next})
+	practice := r.URL.Query().Get("practice")
+	if practice == "" {
+		if c, err := r.Cookie(practiceCookieName(h.opts.SecureCookies)); err == nil {
+			practice = c.Value
+		}
+	}
+	v, err := h.signInPage(r, practice)
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	v.Next = next
+	h.render(w, r, http.StatusOK, "signin", v)
 }
 
-// signInFailed is the one message for an unknown email and a wrong
-// password, so the form does not reveal who has an account.
-const signInFailed = "The email or password is not right. Check them and try again."
+// signInFailed is the one message for an unknown practice, an unknown
+// email and a wrong password, so the form does not reveal who has an
+// account where.
+const signInFailed = "The practice, email or password is not right. Check them and try again."
 
 func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
@@ -77,29 +115,43 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	password := r.PostForm.Get("password")
-	v := signInView{Page: h.page(r, "Sign in"), Email: cleanText(email, maxEmailInput), Next: safeNext(r.PostForm.Get("next"))}
-	if email == "" || password == "" {
-		v.Message = "Enter your email and password."
+	practice := strings.TrimSpace(r.PostForm.Get("practice"))
+	v, err := h.signInPage(r, practice)
+	if err != nil {
+		h.internalError(w, r, err)
+		return
+	}
+	v.Email, v.Next = cleanText(email, maxEmailInput), safeNext(r.PostForm.Get("next"))
+	if v.SolePractice != "" && practice == "" {
+		// One practice: a client that posts only email and password
+		// signs in to it.
+		practice = v.Practice
+	}
+	if practice == "" || email == "" || password == "" {
+		v.Message = "Enter your practice, email and password."
+		if v.SolePractice != "" {
+			v.Message = "Enter your email and password."
+		}
 		h.render(w, r, http.StatusUnprocessableEntity, "signin", v)
 		return
 	}
-	if len(email) > maxEmailInput || len(password) > maxPasswordInput {
+	if len(practice) > maxPracticeInput || len(email) > maxEmailInput || len(password) > maxPasswordInput {
 		v.Message = signInFailed
 		h.render(w, r, http.StatusUnauthorized, "signin", v)
 		return
 	}
-	// Text no address can hold (control characters, broken UTF-8) is
-	// refused like a wrong password, after the same work, and never
-	// reaches the database, which would reject it with an error.
-	odd := hasBadControl(email) || hasBadControl(password)
+	// Text no practice or address can hold (control characters, broken
+	// UTF-8) is refused like a wrong password, after the same work, and
+	// never reaches the database, which would reject it with an error.
+	odd := hasBadControl(practice) || hasBadControl(email) || hasBadControl(password)
 	if odd {
-		email, password = cleanText(email, maxEmailInput), cleanText(password, maxPasswordInput)
+		practice, email, password = cleanText(practice, maxPracticeInput), cleanText(email, maxEmailInput), cleanText(password, maxPasswordInput)
 	}
-	users, err := h.svc.Auth.Authenticate(r.Context(), email, password)
+	user, err := h.svc.Auth.Authenticate(r.Context(), cohort.Credentials{Practice: practice, Email: email, Password: password})
 	if odd {
-		users, err = nil, nil
+		user, err = nil, nil
 	}
-	if err != nil || len(users) == 0 {
+	if err != nil || user == nil {
 		if err != nil && cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
 			if cohort.ErrorCode(err) == cohort.ERATELIMIT {
 				v.Message = cohort.ErrorMessage(err)
@@ -113,29 +165,6 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, http.StatusUnauthorized, "signin", v)
 		return
 	}
-	user := users[0]
-	if len(users) > 1 {
-		chosen := r.PostForm.Get("workspace")
-		user = nil
-		for _, u := range users {
-			if u.WorkspaceID == chosen {
-				user = u
-			}
-		}
-		if user == nil {
-			for _, u := range users {
-				ws, err := h.svc.Workspaces.FindWorkspaceByID(r.Context(), u.WorkspaceID)
-				if err != nil {
-					h.internalError(w, r, err)
-					return
-				}
-				v.Practices = append(v.Practices, practiceChoice{ID: ws.ID, Name: ws.Name})
-			}
-			v.Message = "Choose the practice to sign in to, and enter your password again."
-			h.render(w, r, http.StatusOK, "signin", v)
-			return
-		}
-	}
 	// A fresh session at every sign-in: a session ID planted before
 	// sign-in is never promoted to a signed-in one.
 	if old := httpx.SessionFrom(r.Context()); old != nil {
@@ -147,6 +176,10 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	httpx.SetSessionCookie(w, h.opts.SecureCookies, token, h.opts.SessionTTL)
+	http.SetCookie(w, &http.Cookie{
+		Name: practiceCookieName(h.opts.SecureCookies), Value: cohort.NormalizeSlug(practice), Path: "/",
+		MaxAge: 400 * 24 * 60 * 60, HttpOnly: true, Secure: h.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
+	})
 	http.Redirect(w, r, h.afterSignIn(v.Next), http.StatusSeeOther)
 }
 

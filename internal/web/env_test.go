@@ -213,7 +213,11 @@ func (b *browser) postRaw(path string, form url.Values, header map[string]string
 func (b *browser) signIn(u *cohort.User) {
 	b.t.Helper()
 	b.get("/signin")
-	p := b.post("/signin", url.Values{"email": {u.Email}, "password": {testPassword}})
+	ws, err := b.e.svc.Workspaces.FindWorkspaceByID(b.t.Context(), u.WorkspaceID)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	p := b.post("/signin", url.Values{"practice": {ws.Slug}, "email": {u.Email}, "password": {testPassword}})
 	if p.status != http.StatusSeeOther || p.Location() != "/settings/groups" {
 		b.t.Fatalf("sign in as %s: status %d location %q\n%s", u.Email, p.status, p.Location(), p.body)
 	}

@@ -116,7 +116,12 @@ func (h *Handler) handleOwnPassword(w http.ResponseWriter, r *http.Request) {
 	// unlocked screen.
 	ok := false
 	if current != "" && len(current) <= maxPasswordInput {
-		users, err := h.svc.Auth.Authenticate(ctx, me.Email, current)
+		ws, err := h.svc.Workspaces.FindWorkspaceByID(ctx, me.WorkspaceID)
+		if err != nil {
+			h.serviceError(w, r, err)
+			return
+		}
+		u, err := h.svc.Auth.Authenticate(ctx, cohort.Credentials{Practice: ws.Slug, Email: me.Email, Password: current})
 		if err != nil && cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
 			if cohort.ErrorCode(err) == cohort.ERATELIMIT {
 				v.fieldError("current_password", cohort.ErrorMessage(err))
@@ -126,9 +131,7 @@ func (h *Handler) handleOwnPassword(w http.ResponseWriter, r *http.Request) {
 			h.serviceError(w, r, err)
 			return
 		}
-		for _, u := range users {
-			ok = ok || u.ID == me.ID
-		}
+		ok = u != nil && u.ID == me.ID
 	}
 	if !ok {
 		v.fieldError("current_password", "Your current password is not right.")

@@ -172,7 +172,7 @@ func TestSignInAndOut(t *testing.T) {
 	} {
 		p = b.post("/signin", url.Values{"email": {c.email}, "password": {c.password}})
 		wantStatus(t, p, http.StatusUnauthorized)
-		if got := p.doc.One(t, "#signin-error").Text(); got != "The email or password is not right. Check them and try again." {
+		if got := p.doc.One(t, "#signin-error").Text(); got != "The practice, email or password is not right. Check them and try again." {
 			t.Errorf("message %q", got)
 		}
 		if p.doc.One(t, "input#email").Attr("value") != c.email {
@@ -231,37 +231,66 @@ func TestSignInAndOut(t *testing.T) {
 	}
 }
 
-// An email used in two practices signs in to the chosen one.
-func TestSignInChoosesPractice(t *testing.T) {
+// A sign-in names its practice: on an installation of one practice the
+// field is filled in and hidden; with two it is asked for, and the same
+// email signs in to the practice named, with that practice's password.
+func TestSignInNamesItsPractice(t *testing.T) {
 	e := newEnv(t)
+	b := e.browser()
+	p := b.get("/signin")
+	if p.doc.One(t, "input[name=practice]").Attr("type") != "hidden" || len(p.doc.All("label[for=practice]")) != 0 {
+		t.Errorf("one practice, yet the Practice field is shown:\n%s", p.body)
+	}
+	if !strings.Contains(p.doc.One(t, "main").Text(), "Riverside Physio") {
+		t.Error("sign-in page of a one-practice installation does not name it")
+	}
+	// A client posting only email and password signs in to the one practice.
+	p = b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {testPassword}})
+	wantStatus(t, p, http.StatusSeeOther)
+
+	const otherPassword = "Hillside's own passphrase"
 	ws2, _, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{
 		Name: "Hillside Psychology", Slug: "hillside",
-		Owner: cohort.UserCreate{Email: e.owner.Email, GivenName: "Olive", FamilyName: "Owner", Password: testPassword},
+		Owner: cohort.UserCreate{Email: e.owner.Email, GivenName: "Olive", FamilyName: "Owner", Password: otherPassword},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g2, err := e.svc.Groups.CreateGroup(cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws2.ID, "test")), cohort.GroupCreate{Name: "Hillside only"})
-	if err != nil {
+	if _, err := e.svc.Groups.CreateGroup(cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws2.ID, "test")), cohort.GroupCreate{Name: "Hillside only"}); err != nil {
 		t.Fatal(err)
 	}
-	b := e.browser()
-	b.get("/signin")
-	p := b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {testPassword}})
-	wantStatus(t, p, http.StatusOK)
-	radios := p.doc.All("input[name=workspace]")
-	if len(radios) != 2 {
-		t.Fatalf("%d practices offered:\n%s", len(radios), p.body)
+	b = e.browser()
+	p = b.get("/signin?practice=Hillside")
+	if p.doc.One(t, "label[for=practice]").Text() != "Practice" || p.doc.One(t, "input#practice").Attr("value") != "hillside" {
+		t.Errorf("two practices: no Practice field filled from the link:\n%s", p.body)
 	}
-	if p.doc.One(t, "label[for=ws-"+ws2.ID+"]").Text() != "Hillside Psychology" {
-		t.Error("practice not labelled by name")
+	// Without a practice: asked for, nothing checked.
+	p = b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {otherPassword}})
+	wantStatus(t, p, http.StatusUnprocessableEntity)
+	if got := p.doc.One(t, "#signin-error").Text(); got != "Enter your practice, email and password." {
+		t.Errorf("message %q", got)
 	}
-	p = b.post("/signin", url.Values{"email": {e.owner.Email}, "password": {testPassword}, "workspace": {ws2.ID}})
+	// Riverside's password does not open Hillside, and no practice is
+	// ever listed.
+	p = b.post("/signin", url.Values{"practice": {"hillside"}, "email": {e.owner.Email}, "password": {testPassword}})
+	wantStatus(t, p, http.StatusUnauthorized)
+	if strings.Contains(p.body, "Riverside") || len(p.doc.All("input[type=radio]")) != 0 {
+		t.Errorf("a failed sign-in names another practice:\n%s", p.body)
+	}
+	p = b.post("/signin", url.Values{"practice": {"hillside"}, "email": {e.owner.Email}, "password": {otherPassword}})
 	list := b.follow(p)
 	if groupRow(t, list, "Hillside only") == nil {
 		t.Errorf("signed in to the wrong practice:\n%s", list.body)
 	}
-	_ = g2
+	// Settings → Users gives the practice's sign-in link to pass on.
+	if got := b.get("/settings/users").doc.One(t, "#signin-link a").Attr("href"); got != "/signin?practice=hillside" {
+		t.Errorf("sign-in link %q", got)
+	}
+	// The browser remembers the practice for next time.
+	b.post("/signout", nil)
+	if got := b.get("/signin").doc.One(t, "input#practice").Attr("value"); got != "hillside" {
+		t.Errorf("practice not remembered: %q", got)
+	}
 }
 
 // Staff who do not manage groups see them read-only and get 403 on every

@@ -116,6 +116,9 @@ type userListView struct {
 	Status  string
 	Roles   []cohort.Role
 	Groups  []*cohort.Group
+	// Practice is the workspace's slug: staff type it on the sign-in
+	// page, or follow its sign-in link.
+	Practice string
 	// GroupQuery and GroupSearch: the practice has too many groups to
 	// list, so Groups are those matching GroupQuery.
 	GroupQuery  string
@@ -203,6 +206,12 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
 		Roles:   cohort.Roles,
 	}
 	v.Flash = h.userListFlash(r)
+	ws, err := h.svc.Workspaces.FindWorkspaceByID(r.Context(), v.Actor.WorkspaceID)
+	if err != nil {
+		h.serviceError(w, r, err)
+		return
+	}
+	v.Practice = ws.Slug
 	v.Filtered = f.q != "" || f.role != "" || f.group != "" || f.status != ""
 	var keep []string
 	if f.group != "" {

@@ -257,12 +257,16 @@ type GroupService interface {
 	// version mismatch, ECONFLICT on a taken name, EINVALID on unknown
 	// member IDs.
 	UpdateGroup(ctx context.Context, id string, u GroupUpdate) (*Group, MemberChange, error)
-	// ArchiveGroup is idempotent.
-	ArchiveGroup(ctx context.Context, id string) (*Group, error)
+	// ArchiveGroup is idempotent. ifVersion, when non-zero, must equal the
+	// group's version when the archive is applied, or it fails with
+	// ESTALE: the condition is checked inside the transaction that acts
+	// on it, so no write in between is lost.
+	ArchiveGroup(ctx context.Context, id string, ifVersion int64) (*Group, error)
 	// RestoreGroup is idempotent; newName, when not empty, renames the group
 	// as it is restored. When an active group holds the name it fails with
-	// ECONFLICT and Detail{"offer":"rename"}.
-	RestoreGroup(ctx context.Context, id string, newName string) (*Group, error)
+	// ECONFLICT and Detail{"offer":"rename"}. ifVersion is as for
+	// ArchiveGroup.
+	RestoreGroup(ctx context.Context, id string, newName string, ifVersion int64) (*Group, error)
 	// FindMembers pages through a group's members (active and archived as
 	// the filter says), ordered by family name, given name, ID.
 	FindMembers(ctx context.Context, groupID string, f UserFilter) (*UserPage, error)

@@ -270,9 +270,11 @@ type UserService interface {
 	CreateUser(ctx context.Context, c UserCreate) (*User, error)
 	UpdateUser(ctx context.Context, id string, u UserUpdate) (*User, error)
 	// ArchiveUser ends the user's sessions in the same transaction. The
-	// account owner cannot be archived.
-	ArchiveUser(ctx context.Context, id string) (*User, error)
-	RestoreUser(ctx context.Context, id string) (*User, error)
+	// account owner cannot be archived. ifVersion, when non-zero, must
+	// equal the user's version when the change is applied, or it fails
+	// with ESTALE (checked inside the transaction).
+	ArchiveUser(ctx context.Context, id string, ifVersion int64) (*User, error)
+	RestoreUser(ctx context.Context, id string, ifVersion int64) (*User, error)
 	// TransferOwnership makes the given active user the account owner; the
 	// old owner keeps their role.
 	TransferOwnership(ctx context.Context, toUserID string) error

@@ -137,9 +137,14 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// handleGroupArchive: POST /api/v1/groups/{id}/archive (idempotent).
+// handleGroupArchive: POST /api/v1/groups/{id}/archive (idempotent;
+// If-Match optional, checked by the store in the archiving transaction).
 func (h *Handler) handleGroupArchive(w http.ResponseWriter, r *http.Request) error {
-	g, err := h.svc.Groups.ArchiveGroup(r.Context(), r.PathValue("id"))
+	version, err := ifMatch(r, false)
+	if err != nil {
+		return err
+	}
+	g, err := h.svc.Groups.ArchiveGroup(r.Context(), r.PathValue("id"), version)
 	if err != nil {
 		return err
 	}
@@ -148,8 +153,12 @@ func (h *Handler) handleGroupArchive(w http.ResponseWriter, r *http.Request) err
 }
 
 // handleGroupRestore: POST /api/v1/groups/{id}/restore {name?}
-// (idempotent; name restores under another name).
+// (idempotent; name restores under another name; If-Match optional).
 func (h *Handler) handleGroupRestore(w http.ResponseWriter, r *http.Request) error {
+	version, err := ifMatch(r, false)
+	if err != nil {
+		return err
+	}
 	var req groupRestoreRequest
 	b, err := h.decodeBody(w, r, &req, false)
 	if err != nil {
@@ -164,7 +173,7 @@ func (h *Handler) handleGroupRestore(w http.ResponseWriter, r *http.Request) err
 	} else if b.isNull("name") {
 		return cohort.FieldError("name", "Send a new name as a string, or leave name out to restore under the current name.")
 	}
-	g, err := h.svc.Groups.RestoreGroup(r.Context(), r.PathValue("id"), name)
+	g, err := h.svc.Groups.RestoreGroup(r.Context(), r.PathValue("id"), name, version)
 	if err != nil {
 		return err
 	}

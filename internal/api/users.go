@@ -139,9 +139,14 @@ func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
-// handleUserArchive: POST /api/v1/users/{id}/archive (idempotent).
+// handleUserArchive: POST /api/v1/users/{id}/archive (idempotent;
+// If-Match optional, checked by the store in the archiving transaction).
 func (h *Handler) handleUserArchive(w http.ResponseWriter, r *http.Request) error {
-	u, err := h.svc.Users.ArchiveUser(r.Context(), r.PathValue("id"))
+	version, err := ifMatch(r, false)
+	if err != nil {
+		return err
+	}
+	u, err := h.svc.Users.ArchiveUser(r.Context(), r.PathValue("id"), version)
 	if err != nil {
 		return err
 	}
@@ -149,9 +154,14 @@ func (h *Handler) handleUserArchive(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// handleUserRestore: POST /api/v1/users/{id}/restore (idempotent).
+// handleUserRestore: POST /api/v1/users/{id}/restore (idempotent;
+// If-Match optional).
 func (h *Handler) handleUserRestore(w http.ResponseWriter, r *http.Request) error {
-	u, err := h.svc.Users.RestoreUser(r.Context(), r.PathValue("id"))
+	version, err := ifMatch(r, false)
+	if err != nil {
+		return err
+	}
+	u, err := h.svc.Users.RestoreUser(r.Context(), r.PathValue("id"), version)
 	if err != nil {
 		return err
 	}

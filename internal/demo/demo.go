@@ -151,7 +151,7 @@ func Seed(ctx context.Context, svc cohort.Services, password string) (*cohort.Wo
 			return nil, fmt.Errorf("demo: create group %s: %w", g.name, err)
 		}
 		if g.archived {
-			if _, err := svc.Groups.ArchiveGroup(ctx, created.ID); err != nil {
+			if _, err := svc.Groups.ArchiveGroup(ctx, created.ID, 0); err != nil {
 				return nil, fmt.Errorf("demo: archive group %s: %w", g.name, err)
 			}
 		}
@@ -161,7 +161,7 @@ func Seed(ctx context.Context, svc cohort.Services, password string) (*cohort.Wo
 	// practice: they keep their memberships but are no longer counted.
 	for _, p := range staff {
 		if p.archived {
-			if _, err := svc.Users.ArchiveUser(ctx, ids[p.key]); err != nil {
+			if _, err := svc.Users.ArchiveUser(ctx, ids[p.key], 0); err != nil {
 				return nil, fmt.Errorf("demo: archive user %s: %w", p.email, err)
 			}
 		}

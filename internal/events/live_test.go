@@ -256,7 +256,7 @@ func TestLiveResumes(t *testing.T) {
 	if _, _, err := svc.Groups.UpdateGroup(ctxA, g.ID, cohort.GroupUpdate{Add: []string{u.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Groups.ArchiveGroup(ctxA, g.ID); err != nil {
+	if _, err := svc.Groups.ArchiveGroup(ctxA, g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	evs, err := svc.Events.FindEventsAfter(ctxA, wsA.ID, seq, 100)
@@ -282,7 +282,7 @@ func TestLiveResumes(t *testing.T) {
 		}
 	}
 	// Then live, without repeating what was replayed.
-	if _, err := svc.Groups.RestoreGroup(ctxA, g.ID, ""); err != nil {
+	if _, err := svc.Groups.RestoreGroup(ctxA, g.ID, "", 0); err != nil {
 		t.Fatal(err)
 	}
 	got, ch := c.nextChange(t)

@@ -89,20 +89,20 @@ func TestOutboxMatchesCommits(t *testing.T) {
 	if _, _, err := svc.Groups.UpdateGroup(ctx, g.ID, cohort.GroupUpdate{Add: []string{u2.ID}, Remove: []string{u1.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Groups.ArchiveGroup(ctx, other.ID); err != nil {
+	if _, err := svc.Groups.ArchiveGroup(ctx, other.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Groups.RestoreGroup(ctx, other.ID, ""); err != nil {
+	if _, err := svc.Groups.RestoreGroup(ctx, other.ID, "", 0); err != nil {
 		t.Fatal(err)
 	}
 	role := cohort.RolePracticeManager
 	if _, err := svc.Users.UpdateUser(ctx, u1.ID, cohort.UserUpdate{Role: &role}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Users.ArchiveUser(ctx, u2.ID); err != nil {
+	if _, err := svc.Users.ArchiveUser(ctx, u2.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Users.RestoreUser(ctx, u2.ID); err != nil {
+	if _, err := svc.Users.RestoreUser(ctx, u2.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 

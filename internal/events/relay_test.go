@@ -312,8 +312,8 @@ func TestRelayKeepsCommitOrderPerGroup(t *testing.T) {
 			_, _, err := svc.Groups.UpdateGroup(ctx, g.ID, cohort.GroupUpdate{Remove: users[:1]})
 			return err
 		},
-		func() error { _, err := svc.Groups.ArchiveGroup(ctx, g.ID); return err },
-		func() error { _, err := svc.Groups.RestoreGroup(ctx, g.ID, ""); return err },
+		func() error { _, err := svc.Groups.ArchiveGroup(ctx, g.ID, 0); return err },
+		func() error { _, err := svc.Groups.RestoreGroup(ctx, g.ID, "", 0); return err },
 		func() error {
 			_, _, err := svc.Groups.UpdateGroup(ctx, g.ID, cohort.GroupUpdate{Add: users[2:]})
 			return err

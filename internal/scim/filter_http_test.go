@@ -38,7 +38,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.psych = e.group(t, e.sysCtx, "Psychologists", f.ann.ID, f.john.ID)
 	f.adm = e.group(t, e.sysCtx, "Admin team")
-	if _, err := e.svc.Users.ArchiveUser(e.sysCtx, f.john.ID); err != nil {
+	if _, err := e.svc.Users.ArchiveUser(e.sysCtx, f.john.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	return f
@@ -243,7 +243,7 @@ func TestPaging(t *testing.T) {
 	f.do(t, "GET", "/Users?startIndex=abc", nil).scimError(t, http.StatusBadRequest, "invalidValue")
 	f.do(t, "GET", "/Groups?count=many", nil).scimError(t, http.StatusBadRequest, "invalidValue")
 	// Groups page too; archived groups never appear.
-	if _, err := f.svc.Groups.ArchiveGroup(f.sysCtx, f.adm.ID); err != nil {
+	if _, err := f.svc.Groups.ArchiveGroup(f.sysCtx, f.adm.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	g := f.do(t, "GET", "/Groups?count=1&startIndex=2", nil)

@@ -408,7 +408,7 @@ func (h *Handler) restoreGroup(w http.ResponseWriter, r *http.Request, a *cohort
 	if name != a.Name {
 		newName = name
 	}
-	g, err := h.svc.Groups.RestoreGroup(ctx, a.ID, newName)
+	g, err := h.svc.Groups.RestoreGroup(ctx, a.ID, newName, 0)
 	if cohort.ErrorCode(err) == cohort.ECONFLICT {
 		return &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "A group named " + name + " already exists: look it up with filter=displayName eq \"" + name + "\"."}
 	}
@@ -494,10 +494,14 @@ func (h *Handler) handleGroupDelete(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	if err := checkIfMatch(r, g.Version); err != nil {
+	// If-Match is checked by the store, in the transaction that
+	// archives, so a write between this read and the archive is never
+	// overwritten.
+	version, err := ifMatchVersion(r)
+	if err != nil {
 		return err
 	}
-	if _, err := h.svc.Groups.ArchiveGroup(r.Context(), g.ID); err != nil {
+	if _, err := h.svc.Groups.ArchiveGroup(r.Context(), g.ID, version); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -234,6 +234,16 @@ func parseETag(tag string) (int64, bool) {
 
 // checkIfMatch refuses with 412 when If-Match is sent and does not name
 // the current version.
+// ifMatchVersion returns the version If-Match names for the store to
+// check (0 when absent or "*"), or 412 for a tag this server never made.
+func ifMatchVersion(r *http.Request) (int64, error) {
+	want, ok := ifMatch(r)
+	if !ok {
+		return 0, errPrecondition()
+	}
+	return want, nil
+}
+
 func checkIfMatch(r *http.Request, current int64) error {
 	want, ok := ifMatch(r)
 	if !ok || want != 0 && want != current {

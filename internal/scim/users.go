@@ -598,13 +598,15 @@ func (h *Handler) handleUserDelete(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := checkIfMatch(r, cur.Version); err != nil {
+	version, err := ifMatchVersion(r)
+	if err != nil {
 		return err
 	}
 	if cur.IsOwner {
 		return errMutability("The account owner cannot be deleted: transfer ownership to another user in Cohort first.")
 	}
-	if _, err := h.svc.Users.ArchiveUser(r.Context(), cur.ID); err != nil {
+	// The store checks If-Match in the transaction that archives.
+	if _, err := h.svc.Users.ArchiveUser(r.Context(), cur.ID, version); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

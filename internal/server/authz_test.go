@@ -406,7 +406,7 @@ func newMatrix(t *testing.T) *matrix {
 		t.Fatal(err)
 	}
 	old := f.signIn(gone.ID, false)
-	if _, err := f.svc.Users.ArchiveUser(a, gone.ID); err != nil {
+	if _, err := f.svc.Users.ArchiveUser(a, gone.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	m.principals = append(m.principals, principal{name: "A archived user's old session", user: gone, session: true, dead: true})

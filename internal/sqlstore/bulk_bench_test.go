@@ -75,7 +75,7 @@ func TestBulkLoadMatchesServices(t *testing.T) {
 	if err != nil || len(mc.Added) != 1 || len(mc.Removed) != 1 || g.MemberCount != 2 || g.Version != 2 {
 		t.Fatalf("update after bulk load: %v %+v %+v", err, mc, g)
 	}
-	if _, err := svc.Users.ArchiveUser(ctx, userIDs[1]); err != nil {
+	if _, err := svc.Users.ArchiveUser(ctx, userIDs[1], 0); err != nil {
 		t.Fatal(err)
 	}
 	if g, _ = svc.Groups.FindGroupByID(ctx, g.ID); g.MemberCount != 1 || g.ArchivedMemberCount != 1 {

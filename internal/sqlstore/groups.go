@@ -339,8 +339,8 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 		if g.Archived() {
 			return errGroupArchived
 		}
-		if u.IfVersion != 0 && u.IfVersion != g.Version {
-			return errGroupStale
+		if err := checkGroupVersion(g, u.IfVersion); err != nil {
+			return err
 		}
 		changes := map[string]any{}
 		if u.Name != nil && *u.Name != g.Name {
@@ -408,9 +408,19 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// checkGroupVersion refuses a write made against another version of g
+// than its current one; ifVersion 0 writes unconditionally. Callers hold
+// g's row lock, so the answer stays true until they commit.
+func checkGroupVersion(g *cohort.Group, ifVersion int64) error {
+	if ifVersion != 0 && ifVersion != g.Version {
+		return errGroupStale
+	}
+	return nil
+}
+
 // ArchiveGroup archives a group, keeping its members and history.
 // Archiving an archived group changes nothing.
-func (db *DB) ArchiveGroup(ctx context.Context, id string) (*cohort.Group, error) {
+func (db *DB) ArchiveGroup(ctx context.Context, id string, ifVersion int64) (*cohort.Group, error) {
 	a, err := actorFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -422,6 +432,9 @@ func (db *DB) ArchiveGroup(ctx context.Context, id string) (*cohort.Group, error
 	err = db.inTx(ctx, a, func(t *tx) error {
 		g, err := t.lockGroup(id)
 		if err != nil {
+			return err
+		}
+		if err := checkGroupVersion(g, ifVersion); err != nil {
 			return err
 		}
 		out = g
@@ -442,7 +455,7 @@ func (db *DB) ArchiveGroup(ctx context.Context, id string) (*cohort.Group, error
 
 // RestoreGroup makes an archived group active again, optionally under a
 // new name. Restoring an active group changes nothing.
-func (db *DB) RestoreGroup(ctx context.Context, id string, newName string) (*cohort.Group, error) {
+func (db *DB) RestoreGroup(ctx context.Context, id string, newName string, ifVersion int64) (*cohort.Group, error) {
 	a, err := actorFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -460,6 +473,9 @@ func (db *DB) RestoreGroup(ctx context.Context, id string, newName string) (*coh
 	err = db.inTx(ctx, a, func(t *tx) error {
 		g, err := t.lockGroup(id)
 		if err != nil {
+			return err
+		}
+		if err := checkGroupVersion(g, ifVersion); err != nil {
 			return err
 		}
 		out = g

@@ -465,8 +465,8 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd cohort.UserUpdate) 
 		if err != nil {
 			return err
 		}
-		if upd.IfVersion != 0 && upd.IfVersion != u.Version {
-			return errUserStale
+		if err := checkUserVersion(u, upd.IfVersion); err != nil {
+			return err
 		}
 		if err := t.applyUserUpdate(u, upd); err != nil {
 			return err
@@ -483,21 +483,31 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd cohort.UserUpdate) 
 var errUserStale = &cohort.Error{Code: cohort.ESTALE,
 	Message: "This staff member was changed by someone else since you opened it. The current version is shown; make your change again."}
 
+// checkUserVersion refuses a write made against another version of u
+// than its current one; ifVersion 0 writes unconditionally. Callers hold
+// u's row lock, so the answer stays true until they commit.
+func checkUserVersion(u *cohort.User, ifVersion int64) error {
+	if ifVersion != 0 && ifVersion != u.Version {
+		return errUserStale
+	}
+	return nil
+}
+
 // ArchiveUser archives a staff member: their sessions end, their
 // memberships are kept but move to the groups' archived counters. The
 // account owner cannot be archived. Archiving an archived user changes
 // nothing.
-func (db *DB) ArchiveUser(ctx context.Context, id string) (*cohort.User, error) {
-	return db.setUserStatus(ctx, id, cohort.StatusArchived)
+func (db *DB) ArchiveUser(ctx context.Context, id string, ifVersion int64) (*cohort.User, error) {
+	return db.setUserStatus(ctx, id, cohort.StatusArchived, ifVersion)
 }
 
 // RestoreUser makes an archived staff member active again, with their
 // memberships counted again.
-func (db *DB) RestoreUser(ctx context.Context, id string) (*cohort.User, error) {
-	return db.setUserStatus(ctx, id, cohort.StatusActive)
+func (db *DB) RestoreUser(ctx context.Context, id string, ifVersion int64) (*cohort.User, error) {
+	return db.setUserStatus(ctx, id, cohort.StatusActive, ifVersion)
 }
 
-func (db *DB) setUserStatus(ctx context.Context, id string, to cohort.Status) (*cohort.User, error) {
+func (db *DB) setUserStatus(ctx context.Context, id string, to cohort.Status, ifVersion int64) (*cohort.User, error) {
 	a, err := actorFrom(ctx)
 	if err != nil {
 		return nil, err
@@ -515,6 +525,9 @@ func (db *DB) setUserStatus(ctx context.Context, id string, to cohort.Status) (*
 	err = db.inTx(ctx, a, func(t *tx) error {
 		u, err := t.lockUserAndGroups(id)
 		if err != nil {
+			return err
+		}
+		if err := checkUserVersion(u, ifVersion); err != nil {
 			return err
 		}
 		if err := t.applyUserUpdate(u, cohort.UserUpdate{Status: &to}); err != nil {

@@ -221,7 +221,7 @@ func TestAuditLogFiltersAndExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Groups.ArchiveGroup(e.as(e.owner), other.ID); err != nil {
+	if _, err := e.svc.Groups.ArchiveGroup(e.as(e.owner), other.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 

@@ -224,7 +224,7 @@ func (h *Handler) handleGroupArchive(w http.ResponseWriter, r *http.Request) {
 	if !ok || !h.requireManager(w, r) {
 		return
 	}
-	g, err := h.svc.Groups.ArchiveGroup(r.Context(), g.ID)
+	g, err := h.svc.Groups.ArchiveGroup(r.Context(), g.ID, 0)
 	if err != nil {
 		h.serviceError(w, r, err)
 		return
@@ -259,7 +259,7 @@ func (h *Handler) handleGroupRestore(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	restored, err := h.svc.Groups.RestoreGroup(r.Context(), g.ID, newName)
+	restored, err := h.svc.Groups.RestoreGroup(r.Context(), g.ID, newName, 0)
 	switch cohort.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, doneURL("restored", restored), http.StatusSeeOther)

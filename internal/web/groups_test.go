@@ -240,7 +240,7 @@ func TestArchivedNameNote(t *testing.T) {
 	b := e.browser()
 	b.signIn(e.owner)
 	old := e.createGroup("Contractors")
-	if _, err := e.svc.Groups.ArchiveGroup(e.system(), old.ID); err != nil {
+	if _, err := e.svc.Groups.ArchiveGroup(e.system(), old.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	b.get("/settings/groups/new")
@@ -306,7 +306,7 @@ func TestArchivedGroupReadOnly(t *testing.T) {
 	g := e.createGroup("Admin team", e.staff[0])
 	form := b.get("/settings/groups/" + g.ID + "/edit")
 	version := form.doc.One(t, "input[name=version]").Attr("value")
-	if _, err := e.svc.Groups.ArchiveGroup(e.system(), g.ID); err != nil {
+	if _, err := e.svc.Groups.ArchiveGroup(e.system(), g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	p := b.get("/settings/groups/" + g.ID + "/edit")
@@ -332,7 +332,7 @@ func TestRestoreUnderAnotherName(t *testing.T) {
 	b := e.browser()
 	b.signIn(e.owner)
 	g := e.createGroup("Psychologists", e.staff[0])
-	if _, err := e.svc.Groups.ArchiveGroup(e.system(), g.ID); err != nil {
+	if _, err := e.svc.Groups.ArchiveGroup(e.system(), g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	e.createGroup("psychologists")
@@ -435,7 +435,7 @@ func TestArchivedMembersHidden(t *testing.T) {
 	b := e.browser()
 	b.signIn(e.owner)
 	g := e.createGroup("Everyone", e.staff[0], e.staff[1])
-	if _, err := e.svc.Users.ArchiveUser(e.system(), e.staff[0].ID); err != nil {
+	if _, err := e.svc.Users.ArchiveUser(e.system(), e.staff[0].ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	p := b.get("/settings/groups/" + g.ID + "/edit")

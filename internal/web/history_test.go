@@ -74,7 +74,7 @@ func TestGroupHistory(t *testing.T) {
 	if _, _, err := e.svc.Groups.UpdateGroup(e.as(e.owner), g.ID, cohort.GroupUpdate{Remove: []string{tom.ID}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Groups.ArchiveGroup(e.as(priya), g.ID); err != nil {
+	if _, err := e.svc.Groups.ArchiveGroup(e.as(priya), g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	for _, path := range []string{"/settings/groups/" + g.ID + "/edit", "/settings/groups/" + g.ID} {
@@ -156,7 +156,7 @@ func TestGroupHistoryManyMembers(t *testing.T) {
 		}
 		ids = append(ids, u.ID)
 	}
-	if _, err := e.svc.Users.ArchiveUser(e.system(), ids[0]); err != nil {
+	if _, err := e.svc.Users.ArchiveUser(e.system(), ids[0], 0); err != nil {
 		t.Fatal(err)
 	}
 	g, err := e.svc.Groups.CreateGroup(e.as(e.owner), cohort.GroupCreate{Name: "Big", MemberIDs: ids})

@@ -299,7 +299,7 @@ func TestPermissions(t *testing.T) {
 	e := newEnv(t)
 	g := e.createGroup("Physiotherapists", e.staff[0])
 	archived := e.createGroup("Old team")
-	if _, err := e.svc.Groups.ArchiveGroup(e.system(), archived.ID); err != nil {
+	if _, err := e.svc.Groups.ArchiveGroup(e.system(), archived.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	manage := []struct{ method, path string }{

@@ -416,9 +416,9 @@ func (h *Handler) setUserStatus(w http.ResponseWriter, r *http.Request, archive 
 			h.renderUser(w, r, http.StatusConflict, u, "You cannot archive yourself: ask another manager to do it.")
 			return
 		}
-		_, err = h.svc.Users.ArchiveUser(r.Context(), u.ID)
+		_, err = h.svc.Users.ArchiveUser(r.Context(), u.ID, 0)
 	} else {
-		_, err = h.svc.Users.RestoreUser(r.Context(), u.ID)
+		_, err = h.svc.Users.RestoreUser(r.Context(), u.ID, 0)
 	}
 	switch cohort.ErrorCode(err) {
 	case "":

@@ -354,7 +354,7 @@ func TestDirectoryFiltersByGroupsAndCopiesAddresses(t *testing.T) {
 	e := newEnv(t)
 	tele := e.createGroup("Telehealth providers", e.staff[0], e.staff[1])
 	kids := e.createGroup("Children", e.staff[1], e.staff[2], e.staff[3])
-	if _, err := e.svc.Users.ArchiveUser(e.system(), e.staff[3].ID); err != nil {
+	if _, err := e.svc.Users.ArchiveUser(e.system(), e.staff[3].ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	b := e.browser()

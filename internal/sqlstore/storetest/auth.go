@@ -66,7 +66,7 @@ func testAuthPasswords(t *testing.T, db *sqlstore.DB) {
 	wantBad(creds(f2, email, pw))
 	wantBad(creds(f, email, pw2))
 	// Archived staff cannot sign in; a new password works, the old not.
-	_, err = f2.s.Users.ArchiveUser(f2.ctx, u2.ID)
+	_, err = f2.s.Users.ArchiveUser(f2.ctx, u2.ID, 0)
 	must(t, err)
 	wantBad(creds(f2, email, pw2))
 	must(t, f.s.Users.SetPassword(f.as(u), u.ID, "a brand new passphrase"))

@@ -34,7 +34,7 @@ func testLargeGroups(t *testing.T, db *sqlstore.DB) {
 	bigID, smallID := gids[0], gids[1]
 	// Archive two big-group members.
 	for _, i := range []int{3, 4} {
-		_, err := f.s.Users.ArchiveUser(f.ctx, uids[i])
+		_, err := f.s.Users.ArchiveUser(f.ctx, uids[i], 0)
 		must(t, err)
 	}
 	type person struct{ key, id string }

@@ -180,7 +180,7 @@ func testRaceArchive(t *testing.T, db *sqlstore.DB) {
 		}()
 		go func() {
 			defer wg.Done()
-			if _, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID); err != nil {
+			if _, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID, 0); err != nil {
 				t.Errorf("archive: %v", err)
 			}
 		}()
@@ -291,12 +291,12 @@ func testGroupCountersExact(t *testing.T, db *sqlstore.DB) {
 	})
 	check("after creates")
 	concurrently(t, n, func(i int) error {
-		_, err := f.s.Groups.ArchiveGroup(f.ctx, gs[i].ID)
+		_, err := f.s.Groups.ArchiveGroup(f.ctx, gs[i].ID, 0)
 		if err == nil && i%3 == 0 {
-			_, err = f.s.Groups.RestoreGroup(f.ctx, gs[i].ID, "")
+			_, err = f.s.Groups.RestoreGroup(f.ctx, gs[i].ID, "", 0)
 		}
 		if err == nil && i%4 == 0 {
-			_, err = f.s.Groups.ArchiveGroup(f.ctx, gs[i].ID) // archived twice: idempotent
+			_, err = f.s.Groups.ArchiveGroup(f.ctx, gs[i].ID, 0) // archived twice: idempotent
 		}
 		return err
 	})
@@ -346,9 +346,9 @@ func testUserCountersExact(t *testing.T, db *sqlstore.DB) {
 	must(t, err)
 	check("after creates")
 	concurrently(t, n, func(i int) error {
-		_, err := f.s.Users.ArchiveUser(f.ctx, us[i].ID)
+		_, err := f.s.Users.ArchiveUser(f.ctx, us[i].ID, 0)
 		if err == nil && i%3 == 0 {
-			_, err = f.s.Users.RestoreUser(f.ctx, us[i].ID)
+			_, err = f.s.Users.RestoreUser(f.ctx, us[i].ID, 0)
 		}
 		return err
 	})
@@ -374,11 +374,11 @@ func testConcurrentUserArchive(t *testing.T, db *sqlstore.DB) {
 			defer wg.Done()
 			var err error
 			if i%2 == 0 {
-				_, err = f.s.Users.ArchiveUser(f.ctx, u.ID)
+				_, err = f.s.Users.ArchiveUser(f.ctx, u.ID, 0)
 			} else {
-				_, err = f.s.Users.ArchiveUser(f.ctx, u.ID)
+				_, err = f.s.Users.ArchiveUser(f.ctx, u.ID, 0)
 				if err == nil {
-					_, err = f.s.Users.RestoreUser(f.ctx, u.ID)
+					_, err = f.s.Users.RestoreUser(f.ctx, u.ID, 0)
 				}
 			}
 			errs <- err

@@ -121,7 +121,7 @@ func testGroupNameUnique(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("case rename = %+v", g2)
 	}
 	// An archived group's name is free for a new group, and FindArchivedByName points it out.
-	_, err = f.s.Groups.ArchiveGroup(f.ctx, g.ID)
+	_, err = f.s.Groups.ArchiveGroup(f.ctx, g.ID, 0)
 	must(t, err)
 	arch, err := f.s.Groups.FindArchivedByName(f.ctx, " PhysioTherapists ")
 	must(t, err)
@@ -215,13 +215,13 @@ func testGroupArchiveRestore(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	us := f.users(t, 4)
 	g := f.group(t, "Contractors", us...)
-	a, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID)
+	a, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID, 0)
 	must(t, err)
 	if a.Status != cohort.StatusArchived || a.ArchivedAt == nil || a.Version != 2 || a.MemberCount != 4 {
 		t.Fatalf("archived = %+v", a)
 	}
 	seq := f.lastSeq(t)
-	again, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID)
+	again, err := f.s.Groups.ArchiveGroup(f.ctx, g.ID, 0)
 	must(t, err)
 	if again.Version != 2 || len(f.events(t, seq)) != 0 {
 		t.Fatalf("second archive changed something: %+v", again)
@@ -247,7 +247,7 @@ func testGroupArchiveRestore(t *testing.T, db *sqlstore.DB) {
 	if na != 0 || nr != 1 {
 		t.Fatalf("CountGroups = %d, %d", na, nr)
 	}
-	r, err := f.s.Groups.RestoreGroup(f.ctx, g.ID, "")
+	r, err := f.s.Groups.RestoreGroup(f.ctx, g.ID, "", 0)
 	must(t, err)
 	if r.Status != cohort.StatusActive || r.ArchivedAt != nil || r.Version != 3 || r.MemberCount != 4 || r.Name != "Contractors" {
 		t.Fatalf("restored = %+v", r)
@@ -256,7 +256,7 @@ func testGroupArchiveRestore(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("members after restore = %v", m)
 	}
 	seq = f.lastSeq(t)
-	r2, err := f.s.Groups.RestoreGroup(f.ctx, g.ID, "")
+	r2, err := f.s.Groups.RestoreGroup(f.ctx, g.ID, "", 0)
 	must(t, err)
 	if r2.Version != 3 || len(f.events(t, seq)) != 0 {
 		t.Fatal("second restore changed something")
@@ -282,11 +282,11 @@ func testGroupArchiveRestore(t *testing.T, db *sqlstore.DB) {
 func testGroupRestoreTaken(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	old := f.group(t, "Physiotherapists")
-	_, err := f.s.Groups.ArchiveGroup(f.ctx, old.ID)
+	_, err := f.s.Groups.ArchiveGroup(f.ctx, old.ID, 0)
 	must(t, err)
 	now := f.group(t, "physiotherapists")
 	seq := f.lastSeq(t)
-	_, err = f.s.Groups.RestoreGroup(f.ctx, old.ID, "")
+	_, err = f.s.Groups.RestoreGroup(f.ctx, old.ID, "", 0)
 	e := wantCode(t, err, cohort.ECONFLICT)
 	if e.Message != `An active group is already named "physiotherapists". Restore this one under another name.` ||
 		e.Detail["offer"] != "rename" || e.Detail["group_id"] != now.ID || e.Detail["group_name"] != "physiotherapists" {
@@ -296,11 +296,11 @@ func testGroupRestoreTaken(t *testing.T, db *sqlstore.DB) {
 		t.Fatal("refused restore changed something")
 	}
 	// A new name that is taken too is refused; a bad one is invalid.
-	_, err = f.s.Groups.RestoreGroup(f.ctx, old.ID, "PHYSIOTHERAPISTS")
+	_, err = f.s.Groups.RestoreGroup(f.ctx, old.ID, "PHYSIOTHERAPISTS", 0)
 	wantCode(t, err, cohort.ECONFLICT)
-	_, err = f.s.Groups.RestoreGroup(f.ctx, old.ID, strings.Repeat("n", 101))
+	_, err = f.s.Groups.RestoreGroup(f.ctx, old.ID, strings.Repeat("n", 101), 0)
 	wantCode(t, err, cohort.EINVALID)
-	r, err := f.s.Groups.RestoreGroup(f.ctx, old.ID, "  Physiotherapists  (2019) ")
+	r, err := f.s.Groups.RestoreGroup(f.ctx, old.ID, "  Physiotherapists  (2019) ", 0)
 	must(t, err)
 	if r.Name != "Physiotherapists (2019)" || r.Status != cohort.StatusActive {
 		t.Fatalf("restored = %+v", r)
@@ -416,7 +416,7 @@ func testGroupCounts(t *testing.T, db *sqlstore.DB) {
 	us := f.users(t, 4)
 	g := f.group(t, "After-hours clinicians", us...)
 	g2 := f.group(t, "Telehealth providers", us[0], us[1])
-	_, err := f.s.Users.ArchiveUser(f.ctx, us[0].ID)
+	_, err := f.s.Users.ArchiveUser(f.ctx, us[0].ID, 0)
 	must(t, err)
 	for _, tc := range []struct {
 		id               string
@@ -441,7 +441,7 @@ func testGroupCounts(t *testing.T, db *sqlstore.DB) {
 	if g3.MemberCount != 1 || g3.ArchivedMemberCount != 0 {
 		t.Fatalf("counts %d/%d", g3.MemberCount, g3.ArchivedMemberCount)
 	}
-	_, err = f.s.Users.RestoreUser(f.ctx, us[0].ID)
+	_, err = f.s.Users.RestoreUser(f.ctx, us[0].ID, 0)
 	must(t, err)
 	if got := f.getGroup(t, g.ID); got.MemberCount != 4 || got.ArchivedMemberCount != 0 {
 		t.Fatalf("after restore: %d/%d", got.MemberCount, got.ArchivedMemberCount)
@@ -450,7 +450,7 @@ func testGroupCounts(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("after restore: %d/%d", got.MemberCount, got.ArchivedMemberCount)
 	}
 	// Adding an archived user counts them as archived.
-	_, err = f.s.Users.ArchiveUser(f.ctx, us[3].ID)
+	_, err = f.s.Users.ArchiveUser(f.ctx, us[3].ID, 0)
 	must(t, err)
 	g4, _, err := f.s.Groups.UpdateGroup(f.ctx, g2.ID, cohort.GroupUpdate{Add: ids(us[3])})
 	must(t, err)

@@ -148,7 +148,7 @@ func testGroupFilters(t *testing.T, db *sqlstore.DB) {
 	kids := f.group(t, "Practitioners who treat CHILDREN", us[0], us[1])
 	pct := f.group(t, "100% remote_team")
 	arch := f.group(t, "Old physio team")
-	_, err := f.s.Groups.ArchiveGroup(f.ctx, arch.ID)
+	_, err := f.s.Groups.ArchiveGroup(f.ctx, arch.ID, 0)
 	must(t, err)
 	_, _, err = f.s.Groups.UpdateGroup(f.ctx, pct.ID, cohort.GroupUpdate{ExternalID: ptr("okta-77")})
 	must(t, err)

@@ -60,17 +60,17 @@ func testPermissionsByRole(t *testing.T, db *sqlstore.DB) {
 			check("CreateGroup", err, tc.manage)
 			_, _, err = f.s.Groups.UpdateGroup(ctx, g.ID, cohort.GroupUpdate{Add: ids(u)})
 			check("UpdateGroup", err, tc.manage)
-			_, err = f.s.Groups.ArchiveGroup(ctx, g.ID)
+			_, err = f.s.Groups.ArchiveGroup(ctx, g.ID, 0)
 			check("ArchiveGroup", err, tc.manage)
-			_, err = f.s.Groups.RestoreGroup(ctx, g.ID, "")
+			_, err = f.s.Groups.RestoreGroup(ctx, g.ID, "", 0)
 			check("RestoreGroup", err, tc.manage)
 			_, err = f.s.Users.CreateUser(ctx, cohort.UserCreate{Email: string(tc.role) + "@new.test", GivenName: "N", FamilyName: "U"})
 			check("CreateUser", err, tc.manage)
 			_, err = f.s.Users.UpdateUser(ctx, target.ID, cohort.UserUpdate{GivenName: ptr("Tara " + string(tc.role))})
 			check("UpdateUser", err, tc.manage)
-			_, err = f.s.Users.ArchiveUser(ctx, target.ID)
+			_, err = f.s.Users.ArchiveUser(ctx, target.ID, 0)
 			check("ArchiveUser", err, tc.manage)
-			_, err = f.s.Users.RestoreUser(ctx, target.ID)
+			_, err = f.s.Users.RestoreUser(ctx, target.ID, 0)
 			check("RestoreUser", err, tc.manage)
 			_, err = f.s.Audit.FindAuditEntries(ctx, cohort.AuditFilter{})
 			check("FindAuditEntries", err, tc.audit)
@@ -85,7 +85,7 @@ func testPermissionsByRole(t *testing.T, db *sqlstore.DB) {
 			check("FindWebhooks", err, false)
 			check("TransferOwnership", f.s.Users.TransferOwnership(ctx, u.ID), false)
 			if ng != nil && tc.manage {
-				if _, err := f.s.Groups.ArchiveGroup(ctx, ng.ID); err != nil {
+				if _, err := f.s.Groups.ArchiveGroup(ctx, ng.ID, 0); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -159,7 +159,7 @@ func testIsolation(t *testing.T, db *sqlstore.DB) {
 	bu := b.user(t, "Bee", "Other", cohort.RolePractitioner)
 	bg := b.group(t, "B group", bu)
 	barch := b.group(t, "B archived")
-	_, err := b.s.Groups.ArchiveGroup(b.ctx, barch.ID)
+	_, err := b.s.Groups.ArchiveGroup(b.ctx, barch.ID, 0)
 	must(t, err)
 	bkey, _, err := b.s.APIKeys.CreateAPIKey(b.ctx, cohort.APIKeyCreate{Name: "b", Scopes: []cohort.Scope{cohort.ScopeGroupsRead}})
 	must(t, err)
@@ -174,8 +174,8 @@ func testIsolation(t *testing.T, db *sqlstore.DB) {
 			_, _, err := s.Groups.UpdateGroup(ctx, bg.ID, cohort.GroupUpdate{Name: ptr("Stolen")})
 			return err
 		},
-		"ArchiveGroup": func() error { _, err := s.Groups.ArchiveGroup(ctx, bg.ID); return err },
-		"RestoreGroup": func() error { _, err := s.Groups.RestoreGroup(ctx, barch.ID, ""); return err },
+		"ArchiveGroup": func() error { _, err := s.Groups.ArchiveGroup(ctx, bg.ID, 0); return err },
+		"RestoreGroup": func() error { _, err := s.Groups.RestoreGroup(ctx, barch.ID, "", 0); return err },
 		"FindMembers": func() error {
 			_, err := s.Groups.FindMembers(ctx, bg.ID, cohort.UserFilter{})
 			return err
@@ -185,8 +185,8 @@ func testIsolation(t *testing.T, db *sqlstore.DB) {
 			_, err := s.Users.UpdateUser(ctx, bu.ID, cohort.UserUpdate{GivenName: ptr("Stolen")})
 			return err
 		},
-		"ArchiveUser":       func() error { _, err := s.Users.ArchiveUser(ctx, bu.ID); return err },
-		"RestoreUser":       func() error { _, err := s.Users.RestoreUser(ctx, bu.ID); return err },
+		"ArchiveUser":       func() error { _, err := s.Users.ArchiveUser(ctx, bu.ID, 0); return err },
+		"RestoreUser":       func() error { _, err := s.Users.RestoreUser(ctx, bu.ID, 0); return err },
 		"TransferOwnership": func() error { return s.Users.TransferOwnership(ctx, bu.ID) },
 		"FindUserGroups": func() error {
 			_, err := s.Users.FindUserGroups(ctx, bu.ID, cohort.GroupFilter{})

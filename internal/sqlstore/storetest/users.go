@@ -103,7 +103,7 @@ func testUserOwner(t *testing.T, db *sqlstore.DB) {
 	if !f.owner.IsOwner || f.owner.Role != cohort.RolePracticeManager {
 		t.Fatalf("owner = %+v", f.owner)
 	}
-	_, err := f.s.Users.ArchiveUser(f.ctx, f.owner.ID)
+	_, err := f.s.Users.ArchiveUser(f.ctx, f.owner.ID, 0)
 	e := wantCode(t, err, cohort.ECONFLICT)
 	if !strings.Contains(e.Message, "account owner") {
 		t.Fatalf("message = %q", e.Message)
@@ -116,7 +116,7 @@ func testUserOwner(t *testing.T, db *sqlstore.DB) {
 	}
 	mgr := f.user(t, "Mona", "Manager", cohort.RolePracticeManager)
 	arch := f.user(t, "Archie", "Ved", cohort.RolePractitioner)
-	_, err = f.s.Users.ArchiveUser(f.ctx, arch.ID)
+	_, err = f.s.Users.ArchiveUser(f.ctx, arch.ID, 0)
 	must(t, err)
 	// Only the owner transfers ownership, only to an active user.
 	err = f.s.Users.TransferOwnership(f.as(mgr), mgr.ID)
@@ -149,7 +149,7 @@ func testUserOwner(t *testing.T, db *sqlstore.DB) {
 		t.Fatalf("audit = %v", au[len(au)-1].Action)
 	}
 	// The old owner may now be archived.
-	_, err = f.s.Users.ArchiveUser(f.as(now), old.ID)
+	_, err = f.s.Users.ArchiveUser(f.as(now), old.ID, 0)
 	must(t, err)
 }
 
@@ -162,7 +162,7 @@ func testUserArchiveSessions(t *testing.T, db *sqlstore.DB) {
 		t.Fatal(err)
 	}
 	seq := f.lastSeq(t)
-	a, err := f.s.Users.ArchiveUser(f.ctx, u.ID)
+	a, err := f.s.Users.ArchiveUser(f.ctx, u.ID, 0)
 	must(t, err)
 	if a.Status != cohort.StatusArchived || a.ArchivedAt == nil || a.Version != 2 {
 		t.Fatalf("archived = %+v", a)
@@ -171,12 +171,12 @@ func testUserArchiveSessions(t *testing.T, db *sqlstore.DB) {
 	wantCode(t, err, cohort.EUNAUTHORIZED)
 	_, _, err = f.s.Auth.CreateSession(f.ctx, u.ID, 3600e9)
 	wantCode(t, err, cohort.EUNAUTHORIZED)
-	again, err := f.s.Users.ArchiveUser(f.ctx, u.ID)
+	again, err := f.s.Users.ArchiveUser(f.ctx, u.ID, 0)
 	must(t, err)
 	if again.Version != 2 {
 		t.Fatal("archiving twice changed the user")
 	}
-	r, err := f.s.Users.RestoreUser(f.ctx, u.ID)
+	r, err := f.s.Users.RestoreUser(f.ctx, u.ID, 0)
 	must(t, err)
 	if r.Status != cohort.StatusActive || r.ArchivedAt != nil {
 		t.Fatalf("restored = %+v", r)
@@ -242,7 +242,7 @@ func testUserSearchPaging(t *testing.T, db *sqlstore.DB) {
 	_ = mk("other@clinic.test", "Ola", "Other")
 	p, err := f.s.Users.FindUsers(f.ctx, cohort.UserFilter{Email: "nobody@clinic.test"})
 	must(t, err)
-	_, err = f.s.Users.ArchiveUser(f.ctx, p.Users[0].ID)
+	_, err = f.s.Users.ArchiveUser(f.ctx, p.Users[0].ID, 0)
 	must(t, err)
 	want = []*cohort.User{byGiven, byEmailOnly, both, byFamily1, byFamily2}
 	base := cohort.UserFilter{Query: "qu", Status: cohort.StatusActive}
@@ -317,7 +317,7 @@ func testUserFilters(t *testing.T, db *sqlstore.DB) {
 	c := f.user(t, "Cat", "Gamma", cohort.RolePractitioner)
 	g1 := f.group(t, "One", a, b)
 	g2 := f.group(t, "Two", b, c)
-	_, err := f.s.Users.ArchiveUser(f.ctx, c.ID)
+	_, err := f.s.Users.ArchiveUser(f.ctx, c.ID, 0)
 	must(t, err)
 	_, err = f.s.Users.UpdateUser(f.ctx, a.ID, cohort.UserUpdate{ExternalID: ptr("ext-a")})
 	must(t, err)
@@ -455,7 +455,7 @@ func testUserUpdateArchive(t *testing.T, db *sqlstore.DB) {
 	}
 	// The session was deleted, not just refused while archived: it stays
 	// ended after a restore.
-	_, err = f.s.Users.RestoreUser(f.ctx, u.ID)
+	_, err = f.s.Users.RestoreUser(f.ctx, u.ID, 0)
 	must(t, err)
 	_, err = f.s.Auth.FindSession(f.ctx, tok, 0)
 	wantCode(t, err, cohort.EUNAUTHORIZED)
@@ -467,7 +467,7 @@ func testUserUpdateRestore(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	u := f.user(t, "Rita", "Restore", cohort.RolePractitioner)
 	g := f.group(t, "Physio", u)
-	a, err := f.s.Users.ArchiveUser(f.ctx, u.ID)
+	a, err := f.s.Users.ArchiveUser(f.ctx, u.ID, 0)
 	must(t, err)
 	if c := f.counts(t, g.ID); c != [2]int{0, 1} {
 		t.Fatalf("counters after archive = %v", c)

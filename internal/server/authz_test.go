@@ -387,6 +387,14 @@ func newMatrix(t *testing.T) *matrix {
 		}
 		m.principals = append(m.principals, principal{name: "A key " + string(s), token: tok, scopes: []cohort.Scope{s}})
 	}
+	// A key with both a groups and a users scope sees members as full
+	// staff records.
+	both := []cohort.Scope{cohort.ScopeGroupsRead, cohort.ScopeUsersRead}
+	_, tokBoth, err := f.svc.APIKeys.CreateAPIKey(a, cohort.APIKeyCreate{Name: "key groups:read+users:read", Scopes: both})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.principals = append(m.principals, principal{name: "A key groups:read+users:read", token: tokBoth, scopes: both})
 	_, tokB, err := f.svc.APIKeys.CreateAPIKey(sys(ctx, wsB.ID), cohort.APIKeyCreate{Name: "B key", Scopes: cohort.Scopes})
 	if err != nil {
 		t.Fatal(err)

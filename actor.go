@@ -203,6 +203,26 @@ func (a Actor) CanViewAudit() bool {
 	return a.IsManager()
 }
 
+// AuditTargets lists the target types of the audit entries a reads, nil
+// for every type. A key reads the entries of what its scopes cover
+// (group entries with a groups scope, user entries with a users scope):
+// a staff member's entries show their email, role and archiving, and API
+// key and webhook entries are the account owner's. Staff who read the
+// audit log at all (CanViewAudit) read every entry.
+func (a Actor) AuditTargets() []string {
+	if a.APIKeyID == "" {
+		return nil
+	}
+	out := []string{}
+	if a.hasScope(ScopeGroupsRead) || a.hasScope(ScopeGroupsWrite) {
+		out = append(out, "group")
+	}
+	if a.hasScope(ScopeUsersRead) || a.hasScope(ScopeUsersWrite) {
+		out = append(out, "user")
+	}
+	return out
+}
+
 // CanManageIntegrations: only the account owner manages API keys and
 // webhooks; API keys never do.
 func (a Actor) CanManageIntegrations() bool {

@@ -66,6 +66,24 @@ type staffCase struct {
 	byArchivedID bool
 	// shows: which of the two staff members a full answer lists.
 	showsActive, showsArchived bool
+	// users, groups: an audit request for user or group entries only.
+	users, groups bool
+}
+
+// auditTypesOf is the table's audit column: the target types of the
+// entries a principal reads through the API ("*": every type).
+func auditTypesOf(p principal) []string {
+	if !p.key() {
+		return []string{"*"}
+	}
+	var out []string
+	if p.has(cohort.ScopeGroupsRead, cohort.ScopeGroupsWrite) {
+		out = append(out, "group")
+	}
+	if p.has(cohort.ScopeUsersRead, cohort.ScopeUsersWrite) {
+		out = append(out, "user")
+	}
+	return out
 }
 
 func TestStaffVisibilityMatrix(t *testing.T) {
@@ -98,6 +116,12 @@ func TestStaffVisibilityMatrix(t *testing.T) {
 		{route: "GET /api/v1/groups/{id}/members", path: "/api/v1/groups/" + g.ID + "/members", shape: "list", showsActive: true},
 		{route: "GET /api/v1/groups/{id}/members", path: "/api/v1/groups/" + g.ID + "/members?status=archived", shape: "list", archived: true, showsArchived: true},
 		{route: "GET /api/v1/groups/{id}/members", path: "/api/v1/groups/" + g.ID + "/members?status=all", shape: "list", archived: true, showsActive: true, showsArchived: true},
+		// The audit log: a key reads the entries of what its scopes
+		// cover (a staff member's changes show their email and role);
+		// managers read every entry.
+		{route: "GET /api/v1/audit", path: "/api/v1/audit?target_type=user&target_id=" + arc.ID, shape: "audit", users: true},
+		{route: "GET /api/v1/audit", path: "/api/v1/audit?target_type=group&target_id=" + g.ID, shape: "audit", groups: true},
+		{route: "GET /api/v1/audit", path: "/api/v1/audit?limit=100", shape: "audit"},
 		// The pages follow the same rule: the Directory and a group's
 		// page show active staff only, to everyone; archived staff are
 		// on the managers' Settings → Users.
@@ -123,6 +147,9 @@ func TestStaffVisibilityMatrix(t *testing.T) {
 				// see active staff only.
 				want = notFound
 			case want == allowed && c.archived && view != seesAllStaff:
+				want = forbidden
+			case want == allowed && c.users && !slices.Contains(auditTypesOf(p), "user") && !slices.Contains(auditTypesOf(p), "*"),
+				want == allowed && c.groups && !slices.Contains(auditTypesOf(p), "group") && !slices.Contains(auditTypesOf(p), "*"):
 				want = forbidden
 			}
 			r := request{method: http.MethodGet, path: c.path, header: http.Header{}}
@@ -157,6 +184,8 @@ func TestStaffVisibilityMatrix(t *testing.T) {
 				checkStaffPage(t, c, p, view, body, act, arc)
 			case "list", "record":
 				checkStaffJSON(t, c, p, view, body, act, arc)
+			case "audit":
+				checkAuditTypes(t, c, p, body)
 			}
 		}
 	}
@@ -213,5 +242,29 @@ func checkStaffPage(t *testing.T, c staffCase, p principal, view staffView, body
 		t.Errorf("%s as %s (sees %s): shows the archived staff member", c.path, p.name, view)
 	case !got && c.showsArchived:
 		t.Errorf("%s as %s: does not show the archived staff member", c.path, p.name)
+	}
+}
+
+// checkAuditTypes checks an audit answer holds entries of the types the
+// principal reads, and at least one.
+func checkAuditTypes(t *testing.T, c staffCase, p principal, body string) {
+	t.Helper()
+	var l struct {
+		Data []struct {
+			TargetType string `json:"target_type"`
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &l); err != nil {
+		t.Errorf("%s as %s: %v\n%.300s", c.path, p.name, err, body)
+		return
+	}
+	if len(l.Data) == 0 {
+		t.Errorf("%s as %s: no audit entries", c.path, p.name)
+	}
+	may := auditTypesOf(p)
+	for _, e := range l.Data {
+		if !slices.Contains(may, "*") && !slices.Contains(may, e.TargetType) {
+			t.Errorf("%s as %s: an audit entry about a %s, which it may not read", c.path, p.name, e.TargetType)
+		}
 	}
 }

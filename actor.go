@@ -1,6 +1,9 @@
 package cohort
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Interface names where a change came from; recorded in audit entries.
 const (
@@ -98,13 +101,89 @@ func (a Actor) CanManageGroups() bool {
 }
 
 // CanViewUsers: every active staff member (the directory) and keys with a
-// users scope.
+// users or groups scope; StaffView says how much of the staff each sees.
 func (a Actor) CanViewUsers() bool {
 	if a.APIKeyID != "" {
 		return a.hasScope(ScopeUsersRead) || a.hasScope(ScopeUsersWrite) || a.hasScope(ScopeSCIM) ||
 			a.hasScope(ScopeGroupsRead) || a.hasScope(ScopeGroupsWrite)
 	}
 	return a.System || a.UserID != ""
+}
+
+// StaffView is how much of the staff an actor sees. It is the one rule
+// behind every staff list and staff record (REST, pages, CSV, SCIM): the
+// store keeps rows and fields outside it from the actor, and the API
+// shapes a record by it. docs/api.md and docs/staff.md show it as a
+// table.
+type StaffView int
+
+const (
+	// StaffHidden: no actor, or one that sees no staff.
+	StaffHidden StaffView = iota
+	// StaffMembers: active staff only, as much as names them in a group's
+	// member list (ID, given and family name). Keys whose only scopes are
+	// groups:read and groups:write.
+	StaffMembers
+	// StaffDirectory: active staff only, with what the Directory shows
+	// (ID, name, email, role, status). Staff who do not manage users.
+	StaffDirectory
+	// StaffFull: every staff member, archived included, every field.
+	// Managers, the system, and keys with users:read, users:write or scim.
+	StaffFull
+)
+
+// StaffView returns how much of the staff a sees.
+func (a Actor) StaffView() StaffView {
+	switch {
+	case a.APIKeyID != "":
+		switch {
+		case a.hasScope(ScopeUsersRead) || a.hasScope(ScopeUsersWrite) || a.hasScope(ScopeSCIM):
+			return StaffFull
+		case a.hasScope(ScopeGroupsRead) || a.hasScope(ScopeGroupsWrite):
+			return StaffMembers
+		}
+		return StaffHidden
+	case a.IsManager():
+		return StaffFull
+	case a.UserID != "":
+		return StaffDirectory
+	}
+	return StaffHidden
+}
+
+// SeesArchived reports whether v includes archived staff.
+func (v StaffView) SeesArchived() bool { return v == StaffFull }
+
+// SeesContact reports whether v includes email, role and status.
+func (v StaffView) SeesContact() bool { return v >= StaffDirectory }
+
+// SeesRecord reports whether v includes the rest of a staff record: the
+// owner flag, the external ID and the times. (The version is kept: it is
+// the record's ETag, which a cache needs whatever it may read.)
+func (v StaffView) SeesRecord() bool { return v == StaffFull }
+
+// Redact clears the fields of u that v does not include, so an edge that
+// shows a record it was given shows no more than v allows.
+func (v StaffView) Redact(u *User) {
+	if !v.SeesContact() {
+		u.Email, u.Role, u.Status = "", "", ""
+	}
+	if !v.SeesRecord() {
+		u.IsOwner, u.ExternalID = false, ""
+		u.CreatedAt, u.UpdatedAt, u.ArchivedAt = time.Time{}, time.Time{}, nil
+	}
+}
+
+// CheckStaffStatus refuses a staff list by status ("" is every status)
+// that reaches past what a sees: only StaffFull sees archived staff.
+func (a Actor) CheckStaffStatus(s Status) error {
+	if s == StatusActive || a.StaffView().SeesArchived() {
+		return nil
+	}
+	if a.APIKeyID != "" {
+		return Errorf(EFORBIDDEN, "This API key sees active staff only: archived staff need a key with the users:read scope. Ask for status=active, or leave status out.")
+	}
+	return Errorf(EFORBIDDEN, "Only the account owner, practitioner admins and practice managers see archived staff: ask for status=active, or leave status out. The Directory lists active staff.")
 }
 
 // CanManageUsers: managers, and keys with users:write or scim.
@@ -122,6 +201,26 @@ func (a Actor) CanViewAudit() bool {
 			a.hasScope(ScopeUsersRead) || a.hasScope(ScopeUsersWrite)
 	}
 	return a.IsManager()
+}
+
+// AuditTargets lists the target types of the audit entries a reads, nil
+// for every type. A key reads the entries of what its scopes cover
+// (group entries with a groups scope, user entries with a users scope):
+// a staff member's entries show their email, role and archiving, and API
+// key and webhook entries are the account owner's. Staff who read the
+// audit log at all (CanViewAudit) read every entry.
+func (a Actor) AuditTargets() []string {
+	if a.APIKeyID == "" {
+		return nil
+	}
+	out := []string{}
+	if a.hasScope(ScopeGroupsRead) || a.hasScope(ScopeGroupsWrite) {
+		out = append(out, "group")
+	}
+	if a.hasScope(ScopeUsersRead) || a.hasScope(ScopeUsersWrite) {
+		out = append(out, "user")
+	}
+	return out
 }
 
 // CanManageIntegrations: only the account owner manages API keys and

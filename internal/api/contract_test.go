@@ -253,6 +253,18 @@ func TestContract(t *testing.T) {
 	// Members.
 	c.call(t, req{method: "GET", path: "/api/v1/groups/" + g.ID + "/members?status=all&limit=1", token: read}, 200)
 	c.call(t, req{method: "GET", path: "/api/v1/groups/" + missing + "/members", token: read}, 404)
+	// The narrower shapes (see "Who sees which staff" in docs/api.md):
+	// a groups-only key gets MemberRef items and may not ask for archived
+	// members; a receptionist's session gets StaffEntry items and records.
+	groupsOnly, _ := e.key(t, e.sysCtx, cohort.ScopeGroupsRead)
+	c.call(t, req{method: "GET", path: "/api/v1/groups/" + g.ID + "/members", token: groupsOnly}, 200)
+	c.call(t, req{method: "GET", path: "/api/v1/groups/" + g.ID + "/members?status=all", token: groupsOnly}, 403)
+	clerk, _ := e.session(t, uc.ID)
+	asClerk := map[string]string{"Cookie": clerk}
+	c.call(t, req{method: "GET", path: "/api/v1/groups/" + g.ID + "/members", header: asClerk}, 200)
+	c.call(t, req{method: "GET", path: "/api/v1/users?limit=5", header: asClerk}, 200)
+	c.call(t, req{method: "GET", path: "/api/v1/users?status=archived", header: asClerk}, 403)
+	c.call(t, req{method: "GET", path: "/api/v1/users/" + ub.ID, header: asClerk}, 200)
 	c.callInvalid(t, req{method: "GET", path: "/api/v1/groups/" + g.ID + "/members?limit=500", token: read}, 422)
 	c.call(t, req{method: "POST", path: "/api/v1/groups/" + g.ID + "/members", token: full,
 		body: map[string]any{"add": []string{uc.ID}, "remove": []string{ub.ID}}}, 200)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"net/http"
 	"time"
 
 	"github.com/cohorthq/cohort"
@@ -48,6 +49,47 @@ func newUserJSON(u *cohort.User) userJSON {
 		Role: string(u.Role), Status: string(u.Status), IsOwner: u.IsOwner,
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
 	}
+}
+
+// staffDirectoryJSON is a staff member as staff who do not manage users
+// see them: what the Directory shows.
+type staffDirectoryJSON struct {
+	ID         string `json:"id"`
+	Email      string `json:"email"`
+	GivenName  string `json:"given_name"`
+	FamilyName string `json:"family_name"`
+	Role       string `json:"role"`
+	Status     string `json:"status"`
+}
+
+// memberRefJSON is a group member as a key without a users scope sees
+// them: enough to tell who they are.
+type memberRefJSON struct {
+	ID         string `json:"id"`
+	GivenName  string `json:"given_name"`
+	FamilyName string `json:"family_name"`
+}
+
+// staffJSON is u in the shape the caller's cohort.StaffView allows: the
+// full record, the Directory's fields, or an ID and a name. The store has
+// already left out the rows and cleared the fields the view does not
+// include; the shape leaves the cleared fields out of the JSON rather
+// than sending them empty.
+func staffJSON(view cohort.StaffView, u *cohort.User) any {
+	switch {
+	case view.SeesRecord():
+		return newUserJSON(u)
+	case view.SeesContact():
+		return staffDirectoryJSON{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
+			Role: string(u.Role), Status: string(u.Status)}
+	}
+	return memberRefJSON{ID: u.ID, GivenName: u.GivenName, FamilyName: u.FamilyName}
+}
+
+// staffViewOf is the staff view of the request's actor.
+func staffViewOf(r *http.Request) cohort.StaffView {
+	a, _ := cohort.ActorFromContext(r.Context())
+	return a.StaffView()
 }
 
 type auditJSON struct {

@@ -47,10 +47,12 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func userList(r *http.Request, page *cohort.UserPage) listJSON[userJSON] {
-	out := listJSON[userJSON]{Data: make([]userJSON, 0, len(page.Users)), Links: listLinks(r, page.Next, page.Prev)}
+// userList is a page of staff, each as the caller may see them.
+func userList(r *http.Request, page *cohort.UserPage) listJSON[any] {
+	view := staffViewOf(r)
+	out := listJSON[any]{Data: make([]any, 0, len(page.Users)), Links: listLinks(r, page.Next, page.Prev)}
 	for _, u := range page.Users {
-		out.Data = append(out.Data, newUserJSON(u))
+		out.Data = append(out.Data, staffJSON(view, u))
 	}
 	return out
 }
@@ -94,7 +96,7 @@ func writeUser(w http.ResponseWriter, r *http.Request, u *cohort.User) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, http.StatusOK, newUserJSON(u))
+	writeJSON(w, http.StatusOK, staffJSON(staffViewOf(r), u))
 }
 
 // handleUserUpdate: PATCH /api/v1/users/{id}. If-Match is optional for

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/cohorthq/cohort"
@@ -39,6 +40,19 @@ func (db *DB) FindAuditEntries(ctx context.Context, f cohort.AuditFilter) (*coho
 	}
 	var p args
 	where := []string{"workspace_id = " + p.add(a.WorkspaceID)}
+	if types := a.AuditTargets(); types != nil {
+		if len(types) == 0 {
+			return nil, cohort.ErrForbidden("view the audit log")
+		}
+		if f.TargetType != "" && !slices.Contains(types, f.TargetType) {
+			return nil, cohort.Errorf(cohort.EFORBIDDEN, "This API key may not read the audit entries of %ss: a key reads group entries with a groups scope and user entries with a users scope.", strings.ReplaceAll(f.TargetType, "_", " "))
+		}
+		in := make([]string, len(types))
+		for i, t := range types {
+			in[i] = p.add(t)
+		}
+		where = append(where, "target_type IN ("+strings.Join(in, ", ")+")")
+	}
 	if f.TargetType != "" {
 		where = append(where, "target_type = "+p.add(f.TargetType))
 	}

@@ -530,7 +530,7 @@ func (db *DB) FindMembers(ctx context.Context, groupID string, f cohort.UserFilt
 		return nil, mapError(err)
 	}
 	f.GroupIDs = []string{groupID}
-	return db.findUsers(ctx, a.WorkspaceID, f)
+	return db.findVisibleUsers(ctx, a, f)
 }
 
 // counts is a change of a group's two member counters.

@@ -158,8 +158,18 @@ func (db *DB) FindUserByID(ctx context.Context, id string) (*cohort.User, error)
 	if !storable(id) {
 		return nil, errUserNotFound
 	}
-	return scanUser(db.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND workspace_id = $2`,
+	u, err := scanUser(db.read.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = $1 AND workspace_id = $2`,
 		id, a.WorkspaceID))
+	if err != nil {
+		return nil, err
+	}
+	// Staff who see active staff only are not told an archived one exists.
+	view := a.StaffView()
+	if u.Archived() && !view.SeesArchived() {
+		return nil, errUserNotFound
+	}
+	view.Redact(u)
+	return u, nil
 }
 
 // FindUsers lists staff of the actor's workspace.
@@ -171,7 +181,26 @@ func (db *DB) FindUsers(ctx context.Context, f cohort.UserFilter) (*cohort.UserP
 	if !a.CanViewUsers() {
 		return nil, cohort.ErrForbidden("view staff")
 	}
-	return db.findUsers(ctx, a.WorkspaceID, f)
+	return db.findVisibleUsers(ctx, a, f)
+}
+
+// findVisibleUsers lists the staff of a's workspace that match f and that
+// a may see (cohort.Actor.StaffView): a filter reaching for archived staff
+// they may not see is refused, and each user carries only the fields
+// they may see.
+func (db *DB) findVisibleUsers(ctx context.Context, a cohort.Actor, f cohort.UserFilter) (*cohort.UserPage, error) {
+	if err := a.CheckStaffStatus(f.Status); err != nil {
+		return nil, err
+	}
+	page, err := db.findUsers(ctx, a.WorkspaceID, f)
+	if err != nil {
+		return nil, err
+	}
+	view := a.StaffView()
+	for _, u := range page.Users {
+		view.Redact(u)
+	}
+	return page, nil
 }
 
 // bigGroup is the membership size from which a group filter walks the
@@ -750,13 +779,18 @@ func (db *DB) FindUserGroups(ctx context.Context, userID string, f cohort.GroupF
 	if !storable(userID) {
 		return nil, errUserNotFound
 	}
-	var one int
-	err = db.read.QueryRowContext(ctx, `SELECT 1 FROM users WHERE id = $1 AND workspace_id = $2`, userID, a.WorkspaceID).Scan(&one)
+	var status string
+	err = db.read.QueryRowContext(ctx, `SELECT status FROM users WHERE id = $1 AND workspace_id = $2`, userID, a.WorkspaceID).Scan(&status)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, errUserNotFound
 	}
 	if err != nil {
 		return nil, mapError(err)
+	}
+	// An archived staff member is not there for those who see active
+	// staff only, as in FindUserByID.
+	if cohort.Status(status) == cohort.StatusArchived && !a.StaffView().SeesArchived() {
+		return nil, errUserNotFound
 	}
 	f.MemberID = userID
 	return db.findGroups(ctx, a.WorkspaceID, f)

@@ -12,6 +12,7 @@ func init() {
 	register(
 		test{name: "PermissionsByRole", fn: testPermissionsByRole},
 		test{name: "PermissionsByScope", fn: testPermissionsByScope},
+		test{name: "StaffVisibility", fn: testStaffVisibility},
 		test{name: "NoActor", fn: testNoActor},
 		test{name: "WorkspaceIsolation", fn: testIsolation},
 	)
@@ -34,14 +35,15 @@ func testPermissionsByRole(t *testing.T, db *sqlstore.DB) {
 		t.Run(string(tc.role), func(t *testing.T) {
 			u := f.user(t, "Role", string(tc.role), tc.role)
 			ctx := f.as(u)
-			// Everyone views groups, members and staff.
+			// Everyone views groups, members and active staff (archived
+			// staff: StaffVisibility).
 			_, err := f.s.Groups.FindGroups(ctx, cohort.GroupFilter{})
 			must(t, err)
 			_, err = f.s.Groups.FindGroupByID(ctx, g.ID)
 			must(t, err)
-			_, err = f.s.Groups.FindMembers(ctx, g.ID, cohort.UserFilter{})
+			_, err = f.s.Groups.FindMembers(ctx, g.ID, cohort.UserFilter{Status: cohort.StatusActive})
 			must(t, err)
-			_, err = f.s.Users.FindUsers(ctx, cohort.UserFilter{})
+			_, err = f.s.Users.FindUsers(ctx, cohort.UserFilter{Status: cohort.StatusActive})
 			must(t, err)
 			_, _, err = f.s.Groups.CountGroups(ctx)
 			must(t, err)
@@ -132,6 +134,82 @@ func testPermissionsByScope(t *testing.T, db *sqlstore.DB) {
 	must(t, err)
 	_, _, err = f.s.APIKeys.CreateAPIKey(scim, cohort.APIKeyCreate{Name: "k", Scopes: []cohort.Scope{cohort.ScopeSCIM}})
 	wantCode(t, err, cohort.EFORBIDDEN)
+}
+
+// testStaffVisibility: what each actor sees of the staff
+// (cohort.Actor.StaffView) is enforced by the store: archived staff only
+// for managers and keys with a users or scim scope, and only the fields
+// the view includes.
+func testStaffVisibility(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	act := f.user(t, "Ava", "Shown", cohort.RolePractitioner)
+	arc := f.user(t, "Arlo", "Hidden", cohort.RoleAccountant)
+	g := f.group(t, "Seen", act, arc)
+	_, err := f.s.Users.ArchiveUser(f.ctx, arc.ID)
+	must(t, err)
+	manager := f.user(t, "Mia", "Manager", cohort.RolePracticeManager)
+	clerk := f.user(t, "Rex", "Reception", cohort.RoleReceptionist)
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		view cohort.StaffView
+		// noGroups: the actor sees no groups at all.
+		noGroups bool
+	}{
+		{"practice manager", f.as(manager), cohort.StaffFull, false},
+		{"receptionist", f.as(clerk), cohort.StaffDirectory, false},
+		{"groups:read key", f.key(cohort.ScopeGroupsRead), cohort.StaffMembers, false},
+		{"groups:write key", f.key(cohort.ScopeGroupsWrite), cohort.StaffMembers, false},
+		{"groups:read+users:read key", f.key(cohort.ScopeGroupsRead, cohort.ScopeUsersRead), cohort.StaffFull, false},
+		{"users:read key", f.key(cohort.ScopeUsersRead), cohort.StaffFull, true},
+		{"scim key", f.key(cohort.ScopeSCIM), cohort.StaffFull, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			full := tc.view == cohort.StaffFull
+			allowed := func(what string, err error, ok bool, code string) {
+				t.Helper()
+				if ok {
+					if err != nil {
+						t.Errorf("%s: %v", what, err)
+					}
+					return
+				}
+				if cohort.ErrorCode(err) != code {
+					t.Errorf("%s: got %v, want %s", what, err, code)
+				}
+			}
+			_, err := f.s.Users.FindUsers(tc.ctx, cohort.UserFilter{})
+			allowed("FindUsers every status", err, full, cohort.EFORBIDDEN)
+			_, err = f.s.Users.FindUsers(tc.ctx, cohort.UserFilter{Status: cohort.StatusArchived})
+			allowed("FindUsers archived", err, full, cohort.EFORBIDDEN)
+			_, err = f.s.Users.FindUserByID(tc.ctx, arc.ID)
+			allowed("FindUserByID archived", err, full, cohort.ENOTFOUND)
+			if tc.noGroups {
+				_, err = f.s.Users.FindUserGroups(tc.ctx, act.ID, cohort.GroupFilter{})
+				allowed("FindUserGroups", err, false, cohort.EFORBIDDEN)
+				return
+			}
+			_, err = f.s.Groups.FindMembers(tc.ctx, g.ID, cohort.UserFilter{})
+			allowed("FindMembers every status", err, full, cohort.EFORBIDDEN)
+			_, err = f.s.Users.FindUserGroups(tc.ctx, arc.ID, cohort.GroupFilter{})
+			allowed("FindUserGroups archived", err, full, cohort.ENOTFOUND)
+			page, err := f.s.Groups.FindMembers(tc.ctx, g.ID, cohort.UserFilter{Status: cohort.StatusActive})
+			must(t, err)
+			if len(page.Users) != 1 || page.Users[0].ID != act.ID {
+				t.Fatalf("active members: %+v", page.Users)
+			}
+			u := page.Users[0]
+			if got := u.Email != "" && u.Role != ""; got != tc.view.SeesContact() {
+				t.Errorf("member %+v: email and role shown %v, want %v", u, got, tc.view.SeesContact())
+			}
+			if got := !u.CreatedAt.IsZero(); got != full {
+				t.Errorf("member %+v: record times shown %v, want %v", u, got, full)
+			}
+			if u.GivenName != act.GivenName || u.FamilyName != act.FamilyName {
+				t.Errorf("member %+v: the name is missing", u)
+			}
+		})
+	}
 }
 
 func testNoActor(t *testing.T, db *sqlstore.DB) {

@@ -798,7 +798,7 @@ func TestStaffVisibilityMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.svc.Users.ArchiveUser(ctx, arc.ID); err != nil {
+	if _, err := m.svc.Users.ArchiveUser(ctx, arc.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 

@@ -145,7 +145,7 @@ func testStaffVisibility(t *testing.T, db *sqlstore.DB) {
 	act := f.user(t, "Ava", "Shown", cohort.RolePractitioner)
 	arc := f.user(t, "Arlo", "Hidden", cohort.RoleAccountant)
 	g := f.group(t, "Seen", act, arc)
-	_, err := f.s.Users.ArchiveUser(f.ctx, arc.ID)
+	_, err := f.s.Users.ArchiveUser(f.ctx, arc.ID, 0)
 	must(t, err)
 	manager := f.user(t, "Mia", "Manager", cohort.RolePracticeManager)
 	clerk := f.user(t, "Rex", "Reception", cohort.RoleReceptionist)

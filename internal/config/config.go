@@ -65,8 +65,9 @@ type Config struct {
 	// least 2) on SQLite, DBMaxConns on PostgreSQL.
 	ReadConcurrency int
 
-	// RateLimit is the number of requests one API key may make per minute;
-	// 0 turns the limit off.
+	// RateLimit is the number of requests one API key may make per minute,
+	// across the REST API and SCIM together; 0 turns the limit off (the one
+	// meaning of 0 everywhere: see internal/ratelimit).
 	RateLimit int
 
 	// MetricsAddr is the host:port of a separate listener that serves
@@ -179,7 +180,7 @@ func options() []Option {
 			Usage: "reads (`n`) served at once, others wait their turn so writes stay quick under load; 0 picks the number of CPUs (at least 2) on SQLite, --db-max-conns on PostgreSQL",
 			value: func(c *Config) flag.Value { return &intValue{p: &c.ReadConcurrency, min: 0} }},
 		{Flag: "rate-limit", Env: "COHORT_RATE_LIMIT", set: SetServe,
-			Usage: "requests per minute (`n`) per API key; 0 turns the limit off",
+			Usage: "requests per minute (`n`) per API key, REST API and SCIM together; 0 turns the limit off",
 			value: func(c *Config) flag.Value { return &intValue{p: &c.RateLimit, min: 0} }},
 		{Flag: "metrics-addr", Env: "COHORT_METRICS_ADDR", set: SetServe,
 			Usage: "host:port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464; empty serves none",

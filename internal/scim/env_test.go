@@ -33,12 +33,12 @@ type env struct {
 
 var wsSeq atomic.Int64
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...scim.Option) *env {
 	t.Helper()
 	db := sqlstore.OpenTest(t)
 	svc := db.Services()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := scim.New(svc, logger)
+	h := scim.New(svc, logger, opts...)
 	srv := httptest.NewServer(server.New(server.Config{}, svc, logger, h.Routes()))
 	t.Cleanup(srv.Close)
 	e := &env{svc: svc, srv: srv, base: srv.URL + scim.Base}

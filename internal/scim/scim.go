@@ -17,10 +17,12 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/httpx"
+	"github.com/cohorthq/cohort/internal/ratelimit"
 )
 
 // Schema and message URNs.
@@ -57,16 +59,31 @@ const maxBodyBytes = 16 << 20
 
 // Handler serves /scim/v2.
 type Handler struct {
-	svc cohort.Services
-	log *slog.Logger
+	svc     cohort.Services
+	log     *slog.Logger
+	limiter *ratelimit.Limiter
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithLimiter limits each API key's requests. Pass the limiter the REST
+// API uses, so that a key has one allowance across both interfaces; nil
+// (the default) is no limit.
+func WithLimiter(l *ratelimit.Limiter) Option {
+	return func(h *Handler) { h.limiter = l }
 }
 
 // New returns the SCIM handler over svc.
-func New(svc cohort.Services, logger *slog.Logger) *Handler {
+func New(svc cohort.Services, logger *slog.Logger, opts ...Option) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{svc: svc, log: logger}
+	h := &Handler{svc: svc, log: logger}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Routes lists every SCIM endpoint. SCIM authenticates its own bearer
@@ -131,7 +148,7 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.H
 		if reqID == "" {
 			reqID = newRequestID()
 		}
-		actor, err := h.authenticate(ctx, r, reqID)
+		actor, err := h.authenticate(ctx, w, r, reqID)
 		if err == nil {
 			// A malformed attributes/excludedAttributes list is refused
 			// before a write, not after it when the response is rendered.
@@ -155,7 +172,7 @@ func newRequestID() string {
 
 // authenticate accepts only "Authorization: Bearer <API key>" with the
 // scim scope. Browser sessions are never accepted on SCIM.
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, reqID string) (cohort.Actor, error) {
+func (h *Handler) authenticate(ctx context.Context, w http.ResponseWriter, r *http.Request, reqID string) (cohort.Actor, error) {
 	auth := strings.TrimSpace(r.Header.Get("Authorization"))
 	scheme, token, ok := strings.Cut(auth, " ")
 	token = strings.TrimSpace(token)
@@ -171,6 +188,15 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, reqID strin
 			return cohort.Actor{}, &scimError{status: http.StatusUnauthorized, detail: "The API key is unknown, revoked or expired: create a new key with the scim scope.", badToken: true}
 		}
 		return cohort.Actor{}, err
+	}
+	// The key's requests count against its one allowance, shared with
+	// the REST API; every keyed response says how much is left.
+	d := h.limiter.Take(key.ID)
+	d.SetHeaders(w.Header())
+	if !d.Allowed {
+		return cohort.Actor{}, &scimError{status: http.StatusTooManyRequests, detail: "This API key has made more than " +
+			strconv.Itoa(d.Limit) + " requests in a minute: wait " + strconv.Itoa(d.RetryAfterSeconds) +
+			" seconds (see Retry-After) and slow down."}
 	}
 	if !key.HasScope(cohort.ScopeSCIM) {
 		return cohort.Actor{}, &scimError{status: http.StatusForbidden, detail: "This API key lacks the scim scope: create a key with --scopes scim for your identity provider."}

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -127,16 +128,46 @@ func (h *Handler) Routes() []httpx.Route {
 		}
 		out = append(out, rt)
 	}
-	// Anything else under /scim/v2 (Bulk, /Me, .search, a typo) is a SCIM
-	// 404 rather than the server's generic page.
+	// Anything else under /scim/v2 is a SCIM error rather than the
+	// server's generic page: 405 with Allow for a real endpoint asked with
+	// another method, 404 for a path that is none (Bulk, /Me, .search, a
+	// typo). The endpoints' patterns, without their methods, are matched
+	// by a mux of their own, so no path is compared as a string here.
+	allowed := map[string][]string{}
+	paths := http.NewServeMux()
+	for _, e := range eps {
+		p := Base + e.pattern
+		if allowed[p] == nil {
+			paths.Handle(p, http.NotFoundHandler())
+		}
+		allowed[p] = append(allowed[p], e.method)
+		if e.method == http.MethodGet {
+			allowed[p] = append(allowed[p], http.MethodHead)
+		}
+	}
+	// RFC 7644 §3.4.3 searches (POST …/.search) are not supported; their
+	// paths are no endpoint, not the id ".search" of /Users/{id}.
+	searches := map[string]bool{}
+	for _, p := range []string{"/.search", "/Users/.search", "/Groups/.search"} {
+		paths.Handle(Base+p, http.NotFoundHandler())
+		searches[Base+p] = true
+	}
+	unknown := h.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		_, p := paths.Handler(r)
+		if searches[p] {
+			return errNotFound("Searching with POST " + p + " is not supported: use GET /scim/v2/Users or /scim/v2/Groups with ?filter=….")
+		}
+		if allowed[p] != nil {
+			methods := slices.Sorted(slices.Values(allowed[p]))
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			return &scimError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not supported on " + r.URL.Path + ": use " + strings.Join(methods, ", ") + "."}
+		}
+		return errNotFound("There is no SCIM endpoint at " + r.URL.Path + ": use /scim/v2/Users, /scim/v2/Groups, /scim/v2/ServiceProviderConfig, /scim/v2/ResourceTypes or /scim/v2/Schemas.")
+	})
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: h.wrap(h.handleUnknown), Public: true, Stateless: true})
+		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: unknown, Public: true, Stateless: true})
 	}
 	return out
-}
-
-func (h *Handler) handleUnknown(w http.ResponseWriter, r *http.Request) error {
-	return errNotFound("There is no SCIM endpoint at " + r.URL.Path + ": use /scim/v2/Users, /scim/v2/Groups, /scim/v2/ServiceProviderConfig, /scim/v2/ResourceTypes or /scim/v2/Schemas.")
 }
 
 // wrap authenticates the bearer token, puts the key's actor in the

@@ -68,3 +68,27 @@ func TestServeRateLimitsSCIM(t *testing.T) {
 		t.Errorf("past the limit: %d Retry-After %q: %s", res.StatusCode, res.Header.Get("Retry-After"), body)
 	}
 }
+
+// TestServePublicURL: with --public-url, SCIM locations use it whatever
+// Host and X-Forwarded-Proto the request carries; without it a client's
+// X-Forwarded-Proto is not followed (no --behind-tls-proxy).
+func TestServePublicURL(t *testing.T) {
+	env := map[string]string{"COHORT_DB": testDSN(t), "COHORT_LOG_LEVEL": "error"}
+	token := scimKey(t, env)
+	s := startServer(t, env, "--public-url", "https://cohort.example.org/")
+	_, body := scimGet(t, s.URL+"/scim/v2/ServiceProviderConfig", token, "X-Forwarded-Proto", "http")
+	if !strings.Contains(body, `"location":"https://cohort.example.org/scim/v2/ServiceProviderConfig"`) {
+		t.Errorf("with --public-url: %s", body)
+	}
+	s.stop()
+	if err := <-s.done; err != nil {
+		t.Fatal(err)
+	}
+	s.done <- nil
+
+	s = startServer(t, env)
+	_, body = scimGet(t, s.URL+"/scim/v2/ServiceProviderConfig", token, "X-Forwarded-Proto", "https")
+	if !strings.Contains(body, `"location":"`+s.URL+`/scim/v2/ServiceProviderConfig"`) {
+		t.Errorf("without --public-url, want %s: %s", s.URL, body)
+	}
+}

@@ -208,6 +208,8 @@ func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger
 	// no limit.
 	limiter := ratelimit.PerMinute(cfg.RateLimit, nil)
 	apiHandler := api.New(svc, logger, api.Options{Limiter: limiter})
+	scimHandler := scim.New(svc, logger, scim.WithLimiter(limiter),
+		scim.WithPublicURL(cfg.PublicURL), scim.WithTLSProxy(cfg.BehindTLSProxy))
 	pages, err := web.New(svc, logger, web.Options{
 		SecureCookies: cfg.HTTPS(),
 		SessionTTL:    cfg.SessionTTL,
@@ -216,7 +218,7 @@ func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger
 	if err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)
 	}
-	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), scim.New(svc, logger, scim.WithLimiter(limiter)).Routes(), live.Routes()}
+	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), scimHandler.Routes(), live.Routes()}
 	reads := cfg.ReadConcurrency
 	if reads == 0 {
 		// SQLite reads are CPU work in this process: as many as there

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +41,14 @@ type Config struct {
 	// BehindTLSProxy says a reverse proxy in front serves HTTPS, so the
 	// site is HTTPS to browsers even though this process speaks HTTP.
 	BehindTLSProxy bool
+
+	// PublicURL is the absolute URL (scheme, host, optional path) at which
+	// clients reach this server, without a trailing slash. Absolute URLs
+	// Cohort hands out (SCIM meta.location, Location headers) are built
+	// from it; empty builds them from the request, trusting the Host
+	// header only as a validated host[:port] and forwarded headers only
+	// with BehindTLSProxy.
+	PublicURL string
 
 	// SessionTTL is the longest a browser session lives; SessionIdle ends
 	// it earlier when unused for that long.
@@ -167,6 +176,9 @@ func options() []Option {
 		{Flag: "behind-tls-proxy", Env: "COHORT_BEHIND_TLS_PROXY", set: SetServe,
 			Usage: "a reverse proxy in front serves HTTPS and appends the client to X-Forwarded-For: cookies get Secure, HSTS is sent, sign-in throttling counts the client's address",
 			value: func(c *Config) flag.Value { return (*boolValue)(&c.BehindTLSProxy) }},
+		{Flag: "public-url", Env: "COHORT_PUBLIC_URL", set: SetServe,
+			Usage: "absolute `URL` clients reach Cohort at, e.g. https://cohort.example.org; absolute links (SCIM locations) use it instead of the request's Host",
+			value: func(c *Config) flag.Value { return (*publicURLValue)(&c.PublicURL) }},
 		{Flag: "session-ttl", Env: "COHORT_SESSION_TTL", set: SetServe,
 			Usage: "longest a browser session lasts (a `duration`)",
 			value: func(c *Config) flag.Value { return &durationValue{p: &c.SessionTTL, min: time.Minute} }},
@@ -394,4 +406,32 @@ func (a *optAddrValue) Set(v string) error {
 		return nil
 	}
 	return (*addrValue)(a).Set(v)
+}
+
+// publicURLValue is an absolute http or https URL with a host, no user
+// information, query or fragment; a trailing slash is dropped so paths
+// can be appended.
+type publicURLValue string
+
+func (p *publicURLValue) String() string { return string(*p) }
+
+func (p *publicURLValue) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		*p = ""
+		return nil
+	}
+	const want = "expected an absolute http or https URL such as https://cohort.example.org, without a query or fragment"
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return errors.New(want)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#") {
+		return errors.New(want)
+	}
+	if _, err := url.Parse("http://" + u.Host); err != nil || u.Hostname() == "" {
+		return errors.New(want)
+	}
+	*p = publicURLValue(strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"))
+	return nil
 }

@@ -218,7 +218,7 @@ func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	base := baseURL(r)
+	base := h.baseURL(r)
 	withMembers := proj.wants("members")
 	out := make([]map[string]any, 0, len(groups))
 	for _, g := range groups {
@@ -263,9 +263,9 @@ func (h *Handler) writeGroup(w http.ResponseWriter, r *http.Request, status int,
 	}
 	w.Header().Set("ETag", etag(g.Version))
 	if status == http.StatusCreated {
-		w.Header().Set("Location", baseURL(r)+"/Groups/"+g.ID)
+		w.Header().Set("Location", h.baseURL(r)+"/Groups/"+g.ID)
 	}
-	writeJSON(w, status, proj.apply(groupResource(baseURL(r), g, members, withMembers)))
+	writeJSON(w, status, proj.apply(groupResource(h.baseURL(r), g, members, withMembers)))
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -63,6 +64,9 @@ type Handler struct {
 	svc     cohort.Services
 	log     *slog.Logger
 	limiter *ratelimit.Limiter
+	// publicURL and tlsProxy decide absolute URLs: see baseURL.
+	publicURL string
+	tlsProxy  bool
 }
 
 // Option configures a Handler.
@@ -73,6 +77,19 @@ type Option func(*Handler)
 // (the default) is no limit.
 func WithLimiter(l *ratelimit.Limiter) Option {
 	return func(h *Handler) { h.limiter = l }
+}
+
+// WithPublicURL builds absolute URLs from the server's public URL
+// (scheme://host[:port][/path], no trailing slash) instead of the
+// request; config.Config.PublicURL is validated that way.
+func WithPublicURL(u string) Option {
+	return func(h *Handler) { h.publicURL = strings.TrimRight(u, "/") }
+}
+
+// WithTLSProxy says a reverse proxy in front serves HTTPS (the operator's
+// --behind-tls-proxy): without a public URL, absolute URLs say https.
+func WithTLSProxy(on bool) Option {
+	return func(h *Handler) { h.tlsProxy = on }
 }
 
 // New returns the SCIM handler over svc.
@@ -298,16 +315,64 @@ type valueError struct{ err *scimError }
 
 func (e *valueError) Error() string { return e.err.detail }
 
-// baseURL is the absolute URL of /scim/v2 as the client reached it, for
-// meta.location. A proxy's X-Forwarded-Proto is honoured so that locations
-// say https behind a TLS-terminating proxy.
-func baseURL(r *http.Request) string {
+// baseURL is the absolute URL of /scim/v2, for meta.location, $ref and
+// Location. It is the configured public URL when there is one. Otherwise
+// it is built from the request, trusting only what the operator vouched
+// for: the scheme is https when this process serves TLS or runs behind a
+// TLS proxy (never from X-Forwarded-Proto, which any client can send),
+// and the host is the Host header only when it is a plain host[:port];
+// anything else falls back to the address the request arrived on.
+func (h *Handler) baseURL(r *http.Request) string {
+	if h.publicURL != "" {
+		return h.publicURL + Base
+	}
 	scheme := "http"
-	if r.TLS != nil {
+	if r.TLS != nil || h.tlsProxy {
 		scheme = "https"
 	}
-	if p := strings.ToLower(r.Header.Get("X-Forwarded-Proto")); p == "https" || p == "http" {
-		scheme = p
+	host := r.Host
+	if !validHost(host) {
+		host = "localhost"
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a.String() != "" {
+			host = a.String()
+		}
 	}
-	return scheme + "://" + r.Host + Base
+	return scheme + "://" + host + Base
+}
+
+// validHost reports whether s is a host name or IP address with an
+// optional port, and nothing else.
+func validHost(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	} else if strings.Contains(s, ":") && !strings.HasPrefix(s, "[") {
+		return false
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			return false
+		}
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

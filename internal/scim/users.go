@@ -246,7 +246,7 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	base := baseURL(r)
+	base := h.baseURL(r)
 	// A user's groups cost a query each: lists return them only when
 	// "attributes" names groups.
 	withGroups := proj.named("groups")
@@ -278,10 +278,10 @@ func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, status int, 
 			return err
 		}
 	}
-	res := userResource(baseURL(r), u, groups, withGroups)
+	res := userResource(h.baseURL(r), u, groups, withGroups)
 	w.Header().Set("ETag", etag(u.Version))
 	if status == http.StatusCreated {
-		w.Header().Set("Location", baseURL(r)+"/Users/"+u.ID)
+		w.Header().Set("Location", h.baseURL(r)+"/Users/"+u.ID)
 	}
 	writeJSON(w, status, proj.apply(res))
 	return nil

@@ -188,6 +188,9 @@ func (h *Handler) findUsers(ctx context.Context, n node, lp listParams) ([]*coho
 		if err != nil {
 			return nil, 0, err
 		}
+		if scanned == 0 && page.Total > h.maxScan {
+			return nil, 0, errTooMany(h.maxScan)
+		}
 		for _, u := range page.Users {
 			scanned++
 			m, err := n.eval(userRecord(u))
@@ -201,8 +204,8 @@ func (h *Handler) findUsers(ctx context.Context, n node, lp listParams) ([]*coho
 		if page.Next == "" || len(page.Users) == 0 {
 			break
 		}
-		if scanned >= maxScan {
-			return nil, 0, errTooMany()
+		if scanned >= h.maxScan {
+			return nil, 0, errTooMany(h.maxScan)
 		}
 		f.After = page.Next
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/cohorthq/cohort/internal/demo"
 	"github.com/cohorthq/cohort/internal/events"
 	"github.com/cohorthq/cohort/internal/httpx"
+	"github.com/cohorthq/cohort/internal/ratelimit"
 	"github.com/cohorthq/cohort/internal/scim"
 	"github.com/cohorthq/cohort/internal/server"
 	"github.com/cohorthq/cohort/internal/sqlstore"
@@ -202,11 +203,13 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 
 // newHandler wires every edge package onto the server.
 func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger *slog.Logger, live *events.Live) (http.Handler, error) {
-	rateLimit := cfg.RateLimit
-	if rateLimit == 0 {
-		rateLimit = -1 // the config's 0 means off; the API's 0 means its default
-	}
-	apiHandler := api.New(svc, logger, api.Options{RateLimit: rateLimit})
+	// One limiter for every machine interface: a key is one client, with
+	// one allowance across /api/v1 and /scim/v2. --rate-limit 0 gives nil,
+	// no limit.
+	limiter := ratelimit.PerMinute(cfg.RateLimit, nil)
+	apiHandler := api.New(svc, logger, api.Options{Limiter: limiter})
+	scimHandler := scim.New(svc, logger, scim.WithLimiter(limiter),
+		scim.WithPublicURL(cfg.PublicURL), scim.WithTLSProxy(cfg.BehindTLSProxy))
 	pages, err := web.New(svc, logger, web.Options{
 		SecureCookies: cfg.HTTPS(),
 		SessionTTL:    cfg.SessionTTL,
@@ -215,7 +218,7 @@ func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger
 	if err != nil {
 		return nil, fmt.Errorf("web pages: %w", err)
 	}
-	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), scim.New(svc, logger).Routes(), live.Routes()}
+	routes := [][]httpx.Route{pages.Routes(), apiHandler.Routes(), scimHandler.Routes(), live.Routes()}
 	reads := cfg.ReadConcurrency
 	if reads == 0 {
 		// SQLite reads are CPU work in this process: as many as there

@@ -13,28 +13,29 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/httpx"
+	"github.com/cohorthq/cohort/internal/ratelimit"
 )
 
 // Prefix is where the API is mounted.
 const Prefix = "/api/v1"
 
-// Defaults for Options.
-const (
-	DefaultRateLimit    = 600
-	DefaultMaxBodyBytes = 8 << 20
-)
+// DefaultMaxBodyBytes is Options.MaxBodyBytes when left 0.
+const DefaultMaxBodyBytes = 8 << 20
 
 // Options tunes the API.
 type Options struct {
-	// RateLimit is how many requests one API key may make per minute
-	// (a token bucket: bursts up to RateLimit, refilled evenly over the
-	// minute). 0 means DefaultRateLimit; negative turns the limit off.
+	// Limiter is the per-key rate limit. Pass the limiter SCIM uses too,
+	// so that a key has one allowance across both interfaces.
+	Limiter *ratelimit.Limiter
+	// RateLimit, when Limiter is nil, builds one of this many requests
+	// per minute per key (ratelimit.PerMinute). 0 or less means no limit,
+	// as --rate-limit 0 does.
 	RateLimit int
 	// MaxBodyBytes caps a request body; larger bodies get 413. 0 means
 	// DefaultMaxBodyBytes (room for a replacement list of
 	// cohort.MaxMemberChange IDs).
 	MaxBodyBytes int64
-	// Now is the clock of the rate limiter; nil means time.Now. Tests
+	// Now is the clock of the limiter RateLimit builds; nil means time.Now. Tests
 	// set it to move time without sleeping.
 	Now func() time.Time
 }
@@ -44,7 +45,7 @@ type Handler struct {
 	svc     cohort.Services
 	logger  *slog.Logger
 	opts    Options
-	limiter *limiter
+	limiter *ratelimit.Limiter
 	idem    *idempotencyLocks
 }
 
@@ -54,9 +55,6 @@ func New(svc cohort.Services, logger *slog.Logger, opts Options) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if opts.RateLimit == 0 {
-		opts.RateLimit = DefaultRateLimit
-	}
 	if opts.MaxBodyBytes <= 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
@@ -64,8 +62,9 @@ func New(svc cohort.Services, logger *slog.Logger, opts Options) *Handler {
 		opts.Now = time.Now
 	}
 	h := &Handler{svc: svc, logger: logger, opts: opts, idem: newIdempotencyLocks()}
-	if opts.RateLimit > 0 {
-		h.limiter = newLimiter(opts.RateLimit, time.Minute, opts.Now)
+	h.limiter = opts.Limiter
+	if h.limiter == nil {
+		h.limiter = ratelimit.PerMinute(opts.RateLimit, opts.Now)
 	}
 	return h
 }

@@ -71,18 +71,12 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, scopes []
 	a := key.Actor(cohort.ViaAPI, reqID)
 
 	// Every keyed response carries the rate-limit headers, refusals too.
-	if h.limiter != nil {
-		d := h.limiter.take(key.ID)
-		hd := w.Header()
-		hd.Set("X-RateLimit-Limit", strconv.Itoa(d.limit))
-		hd.Set("X-RateLimit-Remaining", strconv.Itoa(d.remaining))
-		hd.Set("X-RateLimit-Reset", strconv.Itoa(d.resetSeconds))
-		if !d.allowed {
-			hd.Set("Retry-After", strconv.Itoa(d.retryAfterSeconds))
-			return nil, &cohort.Error{Code: cohort.ERATELIMIT, Message: "This API key has made more than " +
-				strconv.Itoa(d.limit) + " requests in a minute: wait " + strconv.Itoa(d.retryAfterSeconds) +
-				" seconds (see Retry-After) and slow down."}
-		}
+	d := h.limiter.Take(key.ID)
+	d.SetHeaders(w.Header())
+	if !d.Allowed {
+		return nil, &cohort.Error{Code: cohort.ERATELIMIT, Message: "This API key has made more than " +
+			strconv.Itoa(d.Limit) + " requests in a minute: wait " + strconv.Itoa(d.RetryAfterSeconds) +
+			" seconds (see Retry-After) and slow down."}
 	}
 
 	if !keyHasAny(key, scopes) {

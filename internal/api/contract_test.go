@@ -149,7 +149,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 // TestContract walks every documented operation against a real server,
 // with success and error cases, validating requests and responses.
 func TestContract(t *testing.T) {
-	e := newEnv(t, api.Options{MaxBodyBytes: 64 << 10})
+	e := newEnv(t, api.Options{MaxBodyBytes: 64 << 10, RateLimit: 600})
 	c := newContract(t, e)
 	full, _ := e.key(t, e.sysCtx, cohort.ScopeGroupsRead, cohort.ScopeGroupsWrite, cohort.ScopeUsersRead, cohort.ScopeUsersWrite)
 	read, _ := e.key(t, e.sysCtx, cohort.ScopeGroupsRead, cohort.ScopeUsersRead)

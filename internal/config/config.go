@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,6 +42,14 @@ type Config struct {
 	// site is HTTPS to browsers even though this process speaks HTTP.
 	BehindTLSProxy bool
 
+	// PublicURL is the absolute URL (scheme, host, optional path) at which
+	// clients reach this server, without a trailing slash. Absolute URLs
+	// Cohort hands out (SCIM meta.location, Location headers) are built
+	// from it; empty builds them from the request, trusting the Host
+	// header only as a validated host[:port] and forwarded headers only
+	// with BehindTLSProxy.
+	PublicURL string
+
 	// SessionTTL is the longest a browser session lives; SessionIdle ends
 	// it earlier when unused for that long.
 	SessionTTL  time.Duration
@@ -65,8 +74,9 @@ type Config struct {
 	// least 2) on SQLite, DBMaxConns on PostgreSQL.
 	ReadConcurrency int
 
-	// RateLimit is the number of requests one API key may make per minute;
-	// 0 turns the limit off.
+	// RateLimit is the number of requests one API key may make per minute,
+	// across the REST API and SCIM together; 0 turns the limit off (the one
+	// meaning of 0 everywhere: see internal/ratelimit).
 	RateLimit int
 
 	// MetricsAddr is the host:port of a separate listener that serves
@@ -166,6 +176,9 @@ func options() []Option {
 		{Flag: "behind-tls-proxy", Env: "COHORT_BEHIND_TLS_PROXY", set: SetServe,
 			Usage: "a reverse proxy in front serves HTTPS and appends the client to X-Forwarded-For: cookies get Secure, HSTS is sent, sign-in throttling counts the client's address",
 			value: func(c *Config) flag.Value { return (*boolValue)(&c.BehindTLSProxy) }},
+		{Flag: "public-url", Env: "COHORT_PUBLIC_URL", set: SetServe,
+			Usage: "absolute `URL` clients reach Cohort at, e.g. https://cohort.example.org; absolute links (SCIM locations) use it instead of the request's Host",
+			value: func(c *Config) flag.Value { return (*publicURLValue)(&c.PublicURL) }},
 		{Flag: "session-ttl", Env: "COHORT_SESSION_TTL", set: SetServe,
 			Usage: "longest a browser session lasts (a `duration`)",
 			value: func(c *Config) flag.Value { return &durationValue{p: &c.SessionTTL, min: time.Minute} }},
@@ -179,7 +192,7 @@ func options() []Option {
 			Usage: "reads (`n`) served at once, others wait their turn so writes stay quick under load; 0 picks the number of CPUs (at least 2) on SQLite, --db-max-conns on PostgreSQL",
 			value: func(c *Config) flag.Value { return &intValue{p: &c.ReadConcurrency, min: 0} }},
 		{Flag: "rate-limit", Env: "COHORT_RATE_LIMIT", set: SetServe,
-			Usage: "requests per minute (`n`) per API key; 0 turns the limit off",
+			Usage: "requests per minute (`n`) per API key, REST API and SCIM together; 0 turns the limit off",
 			value: func(c *Config) flag.Value { return &intValue{p: &c.RateLimit, min: 0} }},
 		{Flag: "metrics-addr", Env: "COHORT_METRICS_ADDR", set: SetServe,
 			Usage: "host:port serving Prometheus metrics at /metrics, e.g. 127.0.0.1:9464; empty serves none",
@@ -393,4 +406,32 @@ func (a *optAddrValue) Set(v string) error {
 		return nil
 	}
 	return (*addrValue)(a).Set(v)
+}
+
+// publicURLValue is an absolute http or https URL with a host, no user
+// information, query or fragment; a trailing slash is dropped so paths
+// can be appended.
+type publicURLValue string
+
+func (p *publicURLValue) String() string { return string(*p) }
+
+func (p *publicURLValue) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		*p = ""
+		return nil
+	}
+	const want = "expected an absolute http or https URL such as https://cohort.example.org, without a query or fragment"
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return errors.New(want)
+	}
+	if u.User != nil || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(v, "#") {
+		return errors.New(want)
+	}
+	if _, err := url.Parse("http://" + u.Host); err != nil || u.Hostname() == "" {
+		return errors.New(want)
+	}
+	*p = publicURLValue(strings.TrimRight(u.Scheme+"://"+u.Host+u.EscapedPath(), "/"))
+	return nil
 }

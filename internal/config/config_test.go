@@ -156,3 +156,33 @@ func TestOptionsDocumentEveryFlag(t *testing.T) {
 		}
 	})
 }
+
+// TestPublicURL: --public-url takes an absolute http(s) URL (a trailing
+// slash dropped) and refuses anything that cannot prefix a path.
+func TestPublicURL(t *testing.T) {
+	good := map[string]string{
+		"https://cohort.example.org":         "https://cohort.example.org",
+		"https://cohort.example.org/":        "https://cohort.example.org",
+		"http://10.0.0.5:8080":               "http://10.0.0.5:8080",
+		"https://example.org/cohort/":        "https://example.org/cohort",
+		"  https://[2001:db8::1]:8443/ ":     "https://[2001:db8::1]:8443",
+		"https://cohort.example.org/a%20b/c": "https://cohort.example.org/a%20b/c",
+	}
+	for in, want := range good {
+		c, err := parse(t, all, env(map[string]string{"COHORT_PUBLIC_URL": in}))
+		if err != nil || c.PublicURL != want {
+			t.Errorf("COHORT_PUBLIC_URL=%q: %q, %v; want %q", in, c.PublicURL, err, want)
+		}
+	}
+	for _, bad := range []string{
+		"cohort.example.org", "/scim", "ftp://cohort.example.org", "https://", "https://cohort.example.org?x=1",
+		"https://cohort.example.org/#top", "https://user:pw@cohort.example.org", "mailto:x@example.org", "https://:8080",
+	} {
+		if _, err := parse(t, all, env(nil), "--public-url", bad); err == nil {
+			t.Errorf("--public-url %q was accepted", bad)
+		}
+	}
+	if c, err := parse(t, all, env(nil)); err != nil || c.PublicURL != "" {
+		t.Errorf("default public URL %q, %v; want none", c.PublicURL, err)
+	}
+}

@@ -10,7 +10,7 @@ import (
 // and attribute mapping see exactly what Cohort keeps.
 
 func (h *Handler) handleServiceProviderConfig(w http.ResponseWriter, r *http.Request) error {
-	base := baseURL(r)
+	base := h.baseURL(r)
 	writeJSON(w, http.StatusOK, map[string]any{
 		"schemas":        []string{SchemaSPConfig},
 		"patch":          map[string]any{"supported": true},
@@ -60,14 +60,14 @@ func resourceTypes(base string) []map[string]any {
 }
 
 func (h *Handler) handleResourceTypes(w http.ResponseWriter, r *http.Request) error {
-	rts := resourceTypes(baseURL(r))
+	rts := resourceTypes(h.baseURL(r))
 	writeJSON(w, http.StatusOK, listResponse(len(rts), listParams{startIndex: 1}, rts))
 	return nil
 }
 
 func (h *Handler) handleResourceType(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	for _, rt := range resourceTypes(baseURL(r)) {
+	for _, rt := range resourceTypes(h.baseURL(r)) {
 		if strings.EqualFold(rt["id"].(string), id) {
 			writeJSON(w, http.StatusOK, rt)
 			return nil
@@ -181,14 +181,14 @@ func withDesc(a map[string]any, d string) map[string]any {
 }
 
 func (h *Handler) handleSchemas(w http.ResponseWriter, r *http.Request) error {
-	ss := schemas(baseURL(r))
+	ss := schemas(h.baseURL(r))
 	writeJSON(w, http.StatusOK, listResponse(len(ss), listParams{startIndex: 1}, ss))
 	return nil
 }
 
 func (h *Handler) handleSchema(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	for _, s := range schemas(baseURL(r)) {
+	for _, s := range schemas(h.baseURL(r)) {
 		if strings.EqualFold(s["id"].(string), id) {
 			writeJSON(w, http.StatusOK, s)
 			return nil

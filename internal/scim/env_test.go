@@ -33,12 +33,12 @@ type env struct {
 
 var wsSeq atomic.Int64
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...scim.Option) *env {
 	t.Helper()
 	db := sqlstore.OpenTest(t)
 	svc := db.Services()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := scim.New(svc, logger)
+	h := scim.New(svc, logger, opts...)
 	srv := httptest.NewServer(server.New(server.Config{}, svc, logger, h.Routes()))
 	t.Cleanup(srv.Close)
 	e := &env{svc: svc, srv: srv, base: srv.URL + scim.Base}
@@ -150,6 +150,10 @@ func (e *env) doToken(t testing.TB, token, method, path string, body any, header
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if strings.EqualFold(header[i], "Host") {
+			req.Host = header[i+1] // Go sends req.Host, not a Host header
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	res, err := http.DefaultClient.Do(req)

@@ -45,9 +45,8 @@ func timesOf(created, updated time.Time) map[string]time.Time {
 	return map[string]time.Time{"meta.created": created, "meta.lastModified": updated}
 }
 
-// groupRecord is g for the filter. knownMember is a user the store's
-// filter already proved to be a member (no query needed).
-func (h *Handler) groupRecord(ctx context.Context, g *cohort.Group, knownMember string) *record {
+// groupRecord is g for the filter; ms answers membership questions.
+func groupRecord(g *cohort.Group, ms *memberships) *record {
 	return &record{
 		strs: map[string]string{
 			"id":                g.ID,
@@ -57,17 +56,54 @@ func (h *Handler) groupRecord(ctx context.Context, g *cohort.Group, knownMember 
 		},
 		times:      timesOf(g.CreatedAt, g.UpdatedAt),
 		hasMembers: g.MemberCount+g.ArchivedMemberCount > 0,
-		isMember: func(userID string) (bool, error) {
-			if userID == knownMember {
-				return true, nil
+		isMember:   func(userID string) (bool, error) { return ms.isMember(userID, g.ID) },
+	}
+}
+
+// memberships answers "does user u belong to group g" for one request.
+// It loads each user a filter names once (their groups, a page per 1,000)
+// instead of asking the store once per group examined, so a member
+// filter costs queries per user named, not per group.
+type memberships struct {
+	ctx context.Context
+	svc cohort.UserService
+	// known is a user the store's filter already proved to be a member
+	// of every candidate.
+	known  string
+	groups map[string]map[string]bool
+}
+
+func (h *Handler) memberships(ctx context.Context, known string) *memberships {
+	return &memberships{ctx: ctx, svc: h.svc.Users, known: known, groups: map[string]map[string]bool{}}
+}
+
+func (m *memberships) isMember(userID, groupID string) (bool, error) {
+	if userID == m.known {
+		return true, nil
+	}
+	set, ok := m.groups[userID]
+	if !ok {
+		set = map[string]bool{}
+		f := cohort.GroupFilter{Status: cohort.StatusActive, Limit: MaxCount}
+		for {
+			page, err := m.svc.FindUserGroups(m.ctx, userID, f)
+			if code := cohort.ErrorCode(err); code == cohort.ENOTFOUND || code == cohort.EINVALID {
+				break // no such user here: a member of nothing
 			}
-			page, err := h.svc.Groups.FindMembers(ctx, g.ID, cohort.UserFilter{IDs: []string{userID}, Limit: 1})
 			if err != nil {
 				return false, err
 			}
-			return len(page.Users) > 0, nil
-		},
+			for _, g := range page.Groups {
+				set[g.ID] = true
+			}
+			if page.Next == "" || len(page.Groups) == 0 {
+				break
+			}
+			f.After = page.Next
+		}
+		m.groups[userID] = set
 	}
+	return set[groupID], nil
 }
 
 func groupPushdown(n node) (f cohort.GroupFilter, exact bool) {
@@ -125,6 +161,7 @@ func pushGroupCmp(f *cohort.GroupFilter, c cmpNode) bool {
 // findGroups answers a filtered, paged list of active groups.
 func (h *Handler) findGroups(ctx context.Context, n node, lp listParams) ([]*cohort.Group, int, error) {
 	f, exact := groupPushdown(n)
+	ms := h.memberships(ctx, f.MemberID)
 	if exact {
 		pf := f
 		pf.Offset = lp.startIndex - 1
@@ -136,7 +173,7 @@ func (h *Handler) findGroups(ctx context.Context, n node, lp listParams) ([]*coh
 		ok := true
 		for _, g := range page.Groups {
 			if n != nil {
-				m, err := n.eval(h.groupRecord(ctx, g, f.MemberID))
+				m, err := n.eval(groupRecord(g, ms))
 				if err != nil {
 					return nil, 0, err
 				}
@@ -159,9 +196,12 @@ func (h *Handler) findGroups(ctx context.Context, n node, lp listParams) ([]*coh
 		if err != nil {
 			return nil, 0, err
 		}
+		if scanned == 0 && page.Total > h.maxScan {
+			return nil, 0, errTooMany(h.maxScan)
+		}
 		for _, g := range page.Groups {
 			scanned++
-			m, err := n.eval(h.groupRecord(ctx, g, f.MemberID))
+			m, err := n.eval(groupRecord(g, ms))
 			if err != nil {
 				return nil, 0, err
 			}
@@ -172,8 +212,8 @@ func (h *Handler) findGroups(ctx context.Context, n node, lp listParams) ([]*coh
 		if page.Next == "" || len(page.Groups) == 0 {
 			break
 		}
-		if scanned >= maxScan {
-			return nil, 0, errTooMany()
+		if scanned >= h.maxScan {
+			return nil, 0, errTooMany(h.maxScan)
 		}
 		f.After = page.Next
 	}
@@ -218,7 +258,7 @@ func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	base := baseURL(r)
+	base := h.baseURL(r)
 	withMembers := proj.wants("members")
 	out := make([]map[string]any, 0, len(groups))
 	for _, g := range groups {
@@ -263,9 +303,9 @@ func (h *Handler) writeGroup(w http.ResponseWriter, r *http.Request, status int,
 	}
 	w.Header().Set("ETag", etag(g.Version))
 	if status == http.StatusCreated {
-		w.Header().Set("Location", baseURL(r)+"/Groups/"+g.ID)
+		w.Header().Set("Location", h.baseURL(r)+"/Groups/"+g.ID)
 	}
-	writeJSON(w, status, proj.apply(groupResource(baseURL(r), g, members, withMembers)))
+	writeJSON(w, status, proj.apply(groupResource(h.baseURL(r), g, members, withMembers)))
 	return nil
 }
 

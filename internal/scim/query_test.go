@@ -1,9 +1,14 @@
 package scim
 
 import (
+	"context"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"testing"
+
+	"github.com/cohorthq/cohort"
 )
 
 func TestListParams(t *testing.T) {
@@ -53,6 +58,35 @@ func TestIfMatch(t *testing.T) {
 		v, ok := ifMatch(r)
 		if v != want.v || ok != want.ok {
 			t.Errorf("If-Match %q: %d %v, want %d %v", h, v, ok, want.v, want.ok)
+		}
+	}
+}
+
+// TestBaseURLHost: without a public URL the Host header is used only when
+// it is a plain host[:port]; anything else falls back to the address the
+// request arrived on.
+func TestBaseURLHost(t *testing.T) {
+	h := New(cohort.Services{}, nil)
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}
+	cases := map[string]string{
+		"cohort.example.org":      "http://cohort.example.org/scim/v2",
+		"cohort.example.org:8443": "http://cohort.example.org:8443/scim/v2",
+		"10.0.0.5":                "http://10.0.0.5/scim/v2",
+		"[2001:db8::1]:8080":      "http://[2001:db8::1]:8080/scim/v2",
+		"evil.example/x":          "http://127.0.0.1:8080/scim/v2",
+		"evil.example?x":          "http://127.0.0.1:8080/scim/v2",
+		"user@evil.example":       "http://127.0.0.1:8080/scim/v2",
+		"evil.example:99999":      "http://127.0.0.1:8080/scim/v2",
+		"evil.example:x":          "http://127.0.0.1:8080/scim/v2",
+		"":                        "http://127.0.0.1:8080/scim/v2",
+		"a:b:c":                   "http://127.0.0.1:8080/scim/v2",
+	}
+	for host, want := range cases {
+		r := httptest.NewRequest("GET", "/scim/v2/Users", nil)
+		r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, net.Addr(local)))
+		r.Host = host
+		if got := h.baseURL(r); got != want {
+			t.Errorf("Host %q: %q, want %q", host, got, want)
 		}
 	}
 }

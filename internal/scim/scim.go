@@ -16,11 +16,15 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/httpx"
+	"github.com/cohorthq/cohort/internal/ratelimit"
 )
 
 // Schema and message URNs.
@@ -51,22 +55,60 @@ const (
 	MaxCount     = 1000
 )
 
-// maxBodyBytes is the request body limit of the writing endpoints: a PUT
-// or PATCH that replaces the members of a 50,000-member group is a few MB.
-const maxBodyBytes = 16 << 20
+// MaxBodyBytes is the request body limit of the writing endpoints. The
+// largest realistic body is a PUT or PATCH naming every member of a group
+// of all 50,000 staff (DESIGN's largest practice): about 2.5 MB with
+// "value" alone, as Okta and Entra ID send members, and 4–5 MB with a
+// "display" name each. Larger bodies (every member echoed with its $ref)
+// go as several PATCH requests.
+const MaxBodyBytes = 6 << 20
 
 // Handler serves /scim/v2.
 type Handler struct {
-	svc cohort.Services
-	log *slog.Logger
+	svc     cohort.Services
+	log     *slog.Logger
+	limiter *ratelimit.Limiter
+	// publicURL and tlsProxy decide absolute URLs: see baseURL.
+	publicURL string
+	tlsProxy  bool
+	// maxScan bounds the candidates a filter is evaluated over in Go:
+	// MaxScan, lowered by tests.
+	maxScan int
+}
+
+// Option configures a Handler.
+type Option func(*Handler)
+
+// WithLimiter limits each API key's requests. Pass the limiter the REST
+// API uses, so that a key has one allowance across both interfaces; nil
+// (the default) is no limit.
+func WithLimiter(l *ratelimit.Limiter) Option {
+	return func(h *Handler) { h.limiter = l }
+}
+
+// WithPublicURL builds absolute URLs from the server's public URL
+// (scheme://host[:port][/path], no trailing slash) instead of the
+// request; config.Config.PublicURL is validated that way.
+func WithPublicURL(u string) Option {
+	return func(h *Handler) { h.publicURL = strings.TrimRight(u, "/") }
+}
+
+// WithTLSProxy says a reverse proxy in front serves HTTPS (the operator's
+// --behind-tls-proxy): without a public URL, absolute URLs say https.
+func WithTLSProxy(on bool) Option {
+	return func(h *Handler) { h.tlsProxy = on }
 }
 
 // New returns the SCIM handler over svc.
-func New(svc cohort.Services, logger *slog.Logger) *Handler {
+func New(svc cohort.Services, logger *slog.Logger, opts ...Option) *Handler {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{svc: svc, log: logger}
+	h := &Handler{svc: svc, log: logger, maxScan: MaxScan}
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // Routes lists every SCIM endpoint. SCIM authenticates its own bearer
@@ -103,23 +145,52 @@ func (h *Handler) Routes() []httpx.Route {
 	for _, e := range eps {
 		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true}
 		if e.body {
-			// Far above SCIM's own limit, so that decodeBody (which
-			// never reads past maxBodyBytes) refuses an oversized body
-			// with a SCIM error rather than the server.
-			rt.MaxBodyBytes = 1 << 40
+			// The server enforces the limit; a body that turns out
+			// larger while decodeBody reads it gets SCIM's 413.
+			rt.MaxBodyBytes = MaxBodyBytes
 		}
 		out = append(out, rt)
 	}
-	// Anything else under /scim/v2 (Bulk, /Me, .search, a typo) is a SCIM
-	// 404 rather than the server's generic page.
+	// Anything else under /scim/v2 is a SCIM error rather than the
+	// server's generic page: 405 with Allow for a real endpoint asked with
+	// another method, 404 for a path that is none (Bulk, /Me, .search, a
+	// typo). The endpoints' patterns, without their methods, are matched
+	// by a mux of their own, so no path is compared as a string here.
+	allowed := map[string][]string{}
+	paths := http.NewServeMux()
+	for _, e := range eps {
+		p := Base + e.pattern
+		if allowed[p] == nil {
+			paths.Handle(p, http.NotFoundHandler())
+		}
+		allowed[p] = append(allowed[p], e.method)
+		if e.method == http.MethodGet {
+			allowed[p] = append(allowed[p], http.MethodHead)
+		}
+	}
+	// RFC 7644 §3.4.3 searches (POST …/.search) are not supported; their
+	// paths are no endpoint, not the id ".search" of /Users/{id}.
+	searches := map[string]bool{}
+	for _, p := range []string{"/.search", "/Users/.search", "/Groups/.search"} {
+		paths.Handle(Base+p, http.NotFoundHandler())
+		searches[Base+p] = true
+	}
+	unknown := h.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		_, p := paths.Handler(r)
+		if searches[p] {
+			return errNotFound("Searching with POST " + p + " is not supported: use GET /scim/v2/Users or /scim/v2/Groups with ?filter=….")
+		}
+		if allowed[p] != nil {
+			methods := slices.Sorted(slices.Values(allowed[p]))
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			return &scimError{status: http.StatusMethodNotAllowed, detail: r.Method + " is not supported on " + r.URL.Path + ": use " + strings.Join(methods, ", ") + "."}
+		}
+		return errNotFound("There is no SCIM endpoint at " + r.URL.Path + ": use /scim/v2/Users, /scim/v2/Groups, /scim/v2/ServiceProviderConfig, /scim/v2/ResourceTypes or /scim/v2/Schemas.")
+	})
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: h.wrap(h.handleUnknown), Public: true, Stateless: true})
+		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: unknown, Public: true, Stateless: true})
 	}
 	return out
-}
-
-func (h *Handler) handleUnknown(w http.ResponseWriter, r *http.Request) error {
-	return errNotFound("There is no SCIM endpoint at " + r.URL.Path + ": use /scim/v2/Users, /scim/v2/Groups, /scim/v2/ServiceProviderConfig, /scim/v2/ResourceTypes or /scim/v2/Schemas.")
 }
 
 // wrap authenticates the bearer token, puts the key's actor in the
@@ -131,7 +202,7 @@ func (h *Handler) wrap(fn func(http.ResponseWriter, *http.Request) error) http.H
 		if reqID == "" {
 			reqID = newRequestID()
 		}
-		actor, err := h.authenticate(ctx, r, reqID)
+		actor, err := h.authenticate(ctx, w, r, reqID)
 		if err == nil {
 			// A malformed attributes/excludedAttributes list is refused
 			// before a write, not after it when the response is rendered.
@@ -155,7 +226,7 @@ func newRequestID() string {
 
 // authenticate accepts only "Authorization: Bearer <API key>" with the
 // scim scope. Browser sessions are never accepted on SCIM.
-func (h *Handler) authenticate(ctx context.Context, r *http.Request, reqID string) (cohort.Actor, error) {
+func (h *Handler) authenticate(ctx context.Context, w http.ResponseWriter, r *http.Request, reqID string) (cohort.Actor, error) {
 	auth := strings.TrimSpace(r.Header.Get("Authorization"))
 	scheme, token, ok := strings.Cut(auth, " ")
 	token = strings.TrimSpace(token)
@@ -171,6 +242,15 @@ func (h *Handler) authenticate(ctx context.Context, r *http.Request, reqID strin
 			return cohort.Actor{}, &scimError{status: http.StatusUnauthorized, detail: "The API key is unknown, revoked or expired: create a new key with the scim scope.", badToken: true}
 		}
 		return cohort.Actor{}, err
+	}
+	// The key's requests count against its one allowance, shared with
+	// the REST API; every keyed response says how much is left.
+	d := h.limiter.Take(key.ID)
+	d.SetHeaders(w.Header())
+	if !d.Allowed {
+		return cohort.Actor{}, &scimError{status: http.StatusTooManyRequests, detail: "This API key has made more than " +
+			strconv.Itoa(d.Limit) + " requests in a minute: wait " + strconv.Itoa(d.RetryAfterSeconds) +
+			" seconds (see Retry-After) and slow down."}
 	}
 	if !key.HasScope(cohort.ScopeSCIM) {
 		return cohort.Actor{}, &scimError{status: http.StatusForbidden, detail: "This API key lacks the scim scope: create a key with --scopes scim for your identity provider."}
@@ -199,11 +279,11 @@ func decodeBody(r *http.Request, v any) error {
 			return &scimError{status: http.StatusUnsupportedMediaType, detail: "Send the body as application/scim+json (or application/json)."}
 		}
 	}
-	tooBig := &scimError{status: http.StatusRequestEntityTooLarge, detail: "The request body is too large: send at most 16 MB (for example, fewer members per request)."}
-	if r.ContentLength > maxBodyBytes {
+	tooBig := &scimError{status: http.StatusRequestEntityTooLarge, detail: "The request body is too large: send at most " + strconv.Itoa(MaxBodyBytes>>20) + " MiB (for example, fewer members per PATCH request)."}
+	if r.ContentLength > MaxBodyBytes {
 		return tooBig
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -211,7 +291,7 @@ func decodeBody(r *http.Request, v any) error {
 		}
 		return errSyntax("The request body could not be read: send it again.")
 	}
-	if len(body) > maxBodyBytes {
+	if len(body) > MaxBodyBytes {
 		return tooBig
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {
@@ -241,16 +321,64 @@ type valueError struct{ err *scimError }
 
 func (e *valueError) Error() string { return e.err.detail }
 
-// baseURL is the absolute URL of /scim/v2 as the client reached it, for
-// meta.location. A proxy's X-Forwarded-Proto is honoured so that locations
-// say https behind a TLS-terminating proxy.
-func baseURL(r *http.Request) string {
+// baseURL is the absolute URL of /scim/v2, for meta.location, $ref and
+// Location. It is the configured public URL when there is one. Otherwise
+// it is built from the request, trusting only what the operator vouched
+// for: the scheme is https when this process serves TLS or runs behind a
+// TLS proxy (never from X-Forwarded-Proto, which any client can send),
+// and the host is the Host header only when it is a plain host[:port];
+// anything else falls back to the address the request arrived on.
+func (h *Handler) baseURL(r *http.Request) string {
+	if h.publicURL != "" {
+		return h.publicURL + Base
+	}
 	scheme := "http"
-	if r.TLS != nil {
+	if r.TLS != nil || h.tlsProxy {
 		scheme = "https"
 	}
-	if p := strings.ToLower(r.Header.Get("X-Forwarded-Proto")); p == "https" || p == "http" {
-		scheme = p
+	host := r.Host
+	if !validHost(host) {
+		host = "localhost"
+		if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a.String() != "" {
+			host = a.String()
+		}
 	}
-	return scheme + "://" + r.Host + Base
+	return scheme + "://" + host + Base
+}
+
+// validHost reports whether s is a host name or IP address with an
+// optional port, and nothing else.
+func validHost(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	host, port := s, ""
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	} else if strings.Contains(s, ":") && !strings.HasPrefix(s, "[") {
+		return false
+	}
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			return false
+		}
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -188,6 +188,9 @@ func (h *Handler) findUsers(ctx context.Context, n node, lp listParams) ([]*coho
 		if err != nil {
 			return nil, 0, err
 		}
+		if scanned == 0 && page.Total > h.maxScan {
+			return nil, 0, errTooMany(h.maxScan)
+		}
 		for _, u := range page.Users {
 			scanned++
 			m, err := n.eval(userRecord(u))
@@ -201,8 +204,8 @@ func (h *Handler) findUsers(ctx context.Context, n node, lp listParams) ([]*coho
 		if page.Next == "" || len(page.Users) == 0 {
 			break
 		}
-		if scanned >= maxScan {
-			return nil, 0, errTooMany()
+		if scanned >= h.maxScan {
+			return nil, 0, errTooMany(h.maxScan)
 		}
 		f.After = page.Next
 	}
@@ -246,7 +249,7 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	base := baseURL(r)
+	base := h.baseURL(r)
 	// A user's groups cost a query each: lists return them only when
 	// "attributes" names groups.
 	withGroups := proj.named("groups")
@@ -278,10 +281,10 @@ func (h *Handler) writeUser(w http.ResponseWriter, r *http.Request, status int, 
 			return err
 		}
 	}
-	res := userResource(baseURL(r), u, groups, withGroups)
+	res := userResource(h.baseURL(r), u, groups, withGroups)
 	w.Header().Set("ETag", etag(u.Version))
 	if status == http.StatusCreated {
-		w.Header().Set("Location", baseURL(r)+"/Users/"+u.ID)
+		w.Header().Set("Location", h.baseURL(r)+"/Users/"+u.ID)
 	}
 	writeJSON(w, status, proj.apply(res))
 	return nil

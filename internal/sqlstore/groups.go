@@ -586,8 +586,15 @@ func (t *tx) changeMembers(groupID string, add, remove []string, replace *[]stri
 		}
 	}
 	if replace != nil {
-		rows, err := t.query(`DELETE FROM memberships WHERE group_id = $1 AND user_id NOT IN (`+t.db.d.idList("$2")+`)
-			RETURNING user_id`, groupID, jsonIDs(target))
+		// "Replace all" means all the actor can see: an actor that does
+		// not see archived staff (a groups-only key) cannot name them, so
+		// their memberships are kept, not dropped unseen.
+		keepArchived := ""
+		if !t.actor.StaffView().SeesArchived() {
+			keepArchived = ` AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = memberships.user_id AND u.status = 'archived')`
+		}
+		rows, err := t.query(`DELETE FROM memberships WHERE group_id = $1 AND user_id NOT IN (`+t.db.d.idList("$2")+`)`+
+			keepArchived+` RETURNING user_id`, groupID, jsonIDs(target))
 		if err != nil {
 			return mc, d, err
 		}

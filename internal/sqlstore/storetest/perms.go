@@ -149,6 +149,19 @@ func testStaffVisibility(t *testing.T, db *sqlstore.DB) {
 	must(t, err)
 	manager := f.user(t, "Mia", "Manager", cohort.RolePracticeManager)
 	clerk := f.user(t, "Rex", "Reception", cohort.RoleReceptionist)
+	// Replacing the members with a key that does not see archived staff
+	// keeps the archived members it could not name.
+	other := f.user(t, "Oli", "Other", cohort.RolePractitioner)
+	gw := f.key(cohort.ScopeGroupsWrite)
+	_, _, err = f.s.Groups.UpdateGroup(gw, g.ID, cohort.GroupUpdate{ReplaceMembers: &[]string{other.ID}})
+	must(t, err)
+	after, err := f.s.Groups.FindMembers(f.ctx, g.ID, cohort.UserFilter{})
+	must(t, err)
+	if !sameSet(ids(after.Users...), []string{other.ID, arc.ID}) {
+		t.Fatalf("a groups-only key replaced the members: %v, want %s and the archived %s kept", ids(after.Users...), other.ID, arc.ID)
+	}
+	_, _, err = f.s.Groups.UpdateGroup(f.ctx, g.ID, cohort.GroupUpdate{ReplaceMembers: &[]string{act.ID, arc.ID}})
+	must(t, err)
 	for _, tc := range []struct {
 		name string
 		ctx  context.Context

@@ -157,8 +157,6 @@ func (v *groupFormView) validate(in groupInput) (name, description string, ok bo
 	description, derr := cohort.ValidateGroupDescription(in.description)
 	if derr != nil {
 		v.fieldError("description", cohort.ErrorMessage(derr))
-	} else if hasBadControl(description) {
-		v.fieldError("description", "The description contains characters that cannot be shown: remove them.")
 	}
 	if !in.idsOK {
 		v.fieldError("members", "Some of the chosen staff could not be read. Reload the page and choose again.")

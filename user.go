@@ -128,6 +128,13 @@ func ValidatePersonName(field, label, s string) (string, error) {
 	return ValidateName(field, label, s, NameMax, "Enter the "+label+".")
 }
 
+// ErrArchiveSelf refuses a staff member archiving themselves, through any
+// interface (the page, an import, the API with a browser session): it
+// would end their sessions at once, with no way back in.
+func ErrArchiveSelf() error {
+	return Errorf(ECONFLICT, "You cannot archive yourself: ask another manager to do it.")
+}
+
 // ValidatePassword checks a new password's length and that it is not on
 // the list of common passwords given (may be nil).
 func ValidatePassword(p string, common func(string) bool) error {

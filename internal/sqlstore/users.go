@@ -591,6 +591,9 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 	if to == cohort.StatusArchived && from != to && u.IsOwner {
 		return cohort.Errorf(cohort.ECONFLICT, "%s is the account owner and cannot be archived. Transfer ownership to another staff member first.", u.Name())
 	}
+	if to == cohort.StatusArchived && from != to && t.actor.UserID != "" && t.actor.UserID == u.ID {
+		return cohort.ErrArchiveSelf()
+	}
 	changes := map[string]any{}
 	if upd.Email != nil && *upd.Email != u.Email {
 		if err := t.emailTaken(*upd.Email, u.ID); err != nil {

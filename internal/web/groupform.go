@@ -2,8 +2,10 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/cohorthq/cohort"
 )
@@ -227,7 +229,7 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !note {
-			g, err := h.svc.Groups.CreateGroup(r.Context(), cohort.GroupCreate{Name: name, Description: description, MemberIDs: sortedKeys(choice.add)})
+			g, err := h.svc.Groups.CreateGroup(r.Context(), cohort.GroupCreate{Name: name, Description: description, MemberIDs: slices.Sorted(maps.Keys(choice.add))})
 			if err == nil {
 				http.Redirect(w, r, doneURL("created", g), http.StatusSeeOther)
 				return
@@ -304,8 +306,8 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 			updated, _, err := h.svc.Groups.UpdateGroup(r.Context(), g.ID, cohort.GroupUpdate{
 				Name:        &name,
 				Description: &description,
-				Add:         sortedKeys(choice.add),
-				Remove:      sortedKeys(choice.remove),
+				Add:         slices.Sorted(maps.Keys(choice.add)),
+				Remove:      slices.Sorted(maps.Keys(choice.remove)),
 				IfVersion:   in.version,
 			})
 			switch code := cohort.ErrorCode(err); code {

@@ -68,20 +68,20 @@ type WebhookCreate struct {
 
 // Delivery is one webhook delivery of one event, with its attempts.
 type Delivery struct {
-	ID           string
-	WebhookID    string
-	WorkspaceID  string
-	EventID      string
-	EventSeq     int64
-	EventType    string
-	Status       string // "pending", "delivered", "failed"
-	Attempts     int
-	LastCode     int
-	LastError    string
-	NextAttempt  time.Time
-	CreatedAt    time.Time
-	DeliveredAt  *time.Time
-	LastAttempAt *time.Time
+	ID            string
+	WebhookID     string
+	WorkspaceID   string
+	EventID       string
+	EventSeq      int64
+	EventType     string
+	Status        string // "pending", "delivered", "failed"
+	Attempts      int
+	LastCode      int
+	LastError     string
+	NextAttempt   time.Time
+	CreatedAt     time.Time
+	DeliveredAt   *time.Time
+	LastAttemptAt *time.Time
 }
 
 // WebhookService manages webhooks (account owner) and their deliveries.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Status of a group or a user.
@@ -55,55 +53,15 @@ type Group struct {
 // Archived reports whether the group is archived.
 func (g *Group) Archived() bool { return g.Status == StatusArchived }
 
-// NormalizeGroupName trims the name and collapses inner runs of white space
-// to one space. Uniqueness compares NameKey of the normalised name.
-func NormalizeGroupName(s string) string {
-	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
-}
-
-// NameKey is the case-insensitive key of a normalised name, used for
-// uniqueness and search. Both engines compare this stored key, so the rule
-// is the same on SQLite and PostgreSQL.
-func NameKey(s string) string {
-	return strings.ToLower(NormalizeGroupName(s))
-}
-
-// ValidateGroupName normalises and checks a group name.
+// ValidateGroupName normalises and checks a group name (see text.go).
 func ValidateGroupName(name string) (string, error) {
-	n := NormalizeGroupName(name)
-	switch {
-	case n == "":
-		return n, FieldError("name", "Enter a name for the group.")
-	case utf8.RuneCountInString(n) > GroupNameMax:
-		return n, FieldError("name", "The name is too long: use at most 100 characters.")
-	case hasControl(n):
-		return n, FieldError("name", "The name contains characters that cannot be shown: remove them.")
-	}
-	return n, nil
+	return ValidateName("name", "name", name, GroupNameMax, "Enter a name for the group.")
 }
 
-// ValidateGroupDescription trims and checks a description.
+// ValidateGroupDescription trims and checks a description: several lines
+// of text without control characters.
 func ValidateGroupDescription(d string) (string, error) {
-	d = strings.TrimSpace(d)
-	if utf8.RuneCountInString(d) > GroupDescriptionMax {
-		return d, FieldError("description", "The description is too long: use at most 500 characters.")
-	}
-	if !utf8.ValidString(d) {
-		return d, FieldError("description", "The description is not valid text.")
-	}
-	return d, nil
-}
-
-func hasControl(s string) bool {
-	if !utf8.ValidString(s) {
-		return true
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return true
-		}
-	}
-	return false
+	return ValidateText("description", "description", d, GroupDescriptionMax)
 }
 
 // GroupCreate is the input of CreateGroup.
@@ -123,6 +81,9 @@ func (c *GroupCreate) Validate() error {
 	}
 	if c.Description, err = ValidateGroupDescription(c.Description); err != nil {
 		v.Add("description", ErrorMessage(err))
+	}
+	if c.ExternalID, err = ValidateExternalID(c.ExternalID); err != nil {
+		v.Add("external_id", ErrorMessage(err))
 	}
 	if len(c.MemberIDs) > MaxMemberChange {
 		v.Add("member_ids", "Too many members in one request: send at most 100000.")
@@ -161,6 +122,13 @@ func (u *GroupUpdate) Validate() error {
 			v.Add("description", ErrorMessage(err))
 		}
 		u.Description = &d
+	}
+	if u.ExternalID != nil {
+		e, err := ValidateExternalID(*u.ExternalID)
+		if err != nil {
+			v.Add("external_id", ErrorMessage(err))
+		}
+		u.ExternalID = &e
 	}
 	n := len(u.Add) + len(u.Remove)
 	if u.ReplaceMembers != nil {

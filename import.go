@@ -3,7 +3,8 @@ package cohort
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -178,12 +179,7 @@ func (e *ImportError) AddFields(row int, err error) {
 		e.Add(row, "", ErrorMessage(err))
 		return
 	}
-	cols := make([]string, 0, len(fields))
-	for col := range fields {
-		cols = append(cols, col)
-	}
-	sort.Strings(cols)
-	for _, col := range cols {
+	for _, col := range slices.Sorted(maps.Keys(fields)) {
 		for _, m := range fields[col] {
 			e.Add(row, col, m)
 		}

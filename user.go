@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // Role is a staff member's role, after the common practice model.
@@ -84,15 +86,30 @@ func (u *User) Name() string {
 // Archived reports whether the user is archived.
 func (u *User) Archived() bool { return u.Status == StatusArchived }
 
-// NormalizeEmail trims and lower-cases an email address; emails are unique
-// per workspace, case-insensitively.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeEmail trims an email address, normalises it with NFKC (so a
+// full-width "ａ" is an "a") and lower-cases it; emails are unique per
+// workspace, case-insensitively.
+func NormalizeEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if utf8.ValidString(s) {
+		s = norm.NFKC.String(s)
+	}
+	return strings.ToLower(s)
+}
 
 // ValidateEmail normalises and checks an email address.
 func ValidateEmail(s string) (string, error) {
 	e := NormalizeEmail(s)
 	if e == "" {
 		return e, FieldError("email", "Enter an email address.")
+	}
+	if p := textProblem("email address", e, false); p != "" {
+		return e, FieldError("email", p)
+	}
+	for _, r := range e {
+		if invisible(r) {
+			return e, FieldError("email", "The email address contains an invisible character ("+describeRune(r)+"): remove it.")
+		}
 	}
 	if len(e) > EmailMax {
 		return e, FieldError("email", "The email address is too long: use at most 254 characters.")
@@ -104,18 +121,18 @@ func ValidateEmail(s string) (string, error) {
 	return e, nil
 }
 
-// ValidatePersonName trims and checks a given or family name.
+// ValidatePersonName normalises and checks a given or family name (or a
+// practice's name): field names it for the message, label says it in
+// words.
 func ValidatePersonName(field, label, s string) (string, error) {
-	n := NormalizeGroupName(s)
-	switch {
-	case n == "":
-		return n, FieldError(field, "Enter the "+label+".")
-	case utf8.RuneCountInString(n) > NameMax:
-		return n, FieldError(field, "The "+label+" is too long: use at most 100 characters.")
-	case hasControl(n):
-		return n, FieldError(field, "The "+label+" contains characters that cannot be shown: remove them.")
-	}
-	return n, nil
+	return ValidateName(field, label, s, NameMax, "Enter the "+label+".")
+}
+
+// ErrArchiveSelf refuses a staff member archiving themselves, through any
+// interface (the page, an import, the API with a browser session): it
+// would end their sessions at once, with no way back in.
+func ErrArchiveSelf() error {
+	return Errorf(ECONFLICT, "You cannot archive yourself: ask another manager to do it.")
 }
 
 // ValidatePassword checks a new password's length and that it is not on
@@ -159,6 +176,9 @@ func (c *UserCreate) Validate() error {
 	}
 	if c.FamilyName, err = ValidatePersonName("family_name", "family name", c.FamilyName); err != nil {
 		v.Add("family_name", ErrorMessage(err))
+	}
+	if c.ExternalID, err = ValidateExternalID(c.ExternalID); err != nil {
+		v.Add("external_id", ErrorMessage(err))
 	}
 	if c.Role == "" {
 		c.Role = RolePractitioner
@@ -215,6 +235,13 @@ func (u *UserUpdate) Validate() error {
 			v.Add("family_name", ErrorMessage(err))
 		}
 		u.FamilyName = &n
+	}
+	if u.ExternalID != nil {
+		e, err := ValidateExternalID(*u.ExternalID)
+		if err != nil {
+			v.Add("external_id", ErrorMessage(err))
+		}
+		u.ExternalID = &e
 	}
 	if u.Role != nil && !u.Role.Valid() {
 		v.Add("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")

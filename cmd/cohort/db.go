@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/cohorthq/cohort"
@@ -198,12 +199,7 @@ func describe(what string, err error) error {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s", what, e.Message)
-	fields := make([]string, 0, len(e.Fields))
-	for f := range e.Fields {
-		fields = append(fields, f)
-	}
-	sort.Strings(fields)
-	for _, f := range fields {
+	for _, f := range slices.Sorted(maps.Keys(e.Fields)) {
 		for _, m := range e.Fields[f] {
 			if m != e.Message {
 				fmt.Fprintf(&b, "\n  %s: %s", f, m)

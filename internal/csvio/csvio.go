@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/cohorthq/cohort"
@@ -157,20 +158,58 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Spreadsheet programs run a cell that starts with one of these as a
-// formula. Exports put a quote before such a cell (the OWASP advice
-// against CSV injection) and imports take it off again.
-const formulaStart = "=+-@\t\r"
+// Spreadsheet programs run a cell as a formula when it starts with one of
+// these, and a cell split at a separator (";" in many locales, ",", tab,
+// "|", a line break) is a new cell: "x;=HYPERLINK(…)" is a formula in a
+// program that splits on ";". Guard puts a quote before any value with a
+// formula character at its start or right after a separator-like
+// character (the OWASP advice against CSV injection, widened to every
+// place a cell may start), and imports take it off again.
+const (
+	formulaStart = "=+-@\t\r"
+	cellBreak    = ";,\t|\n\r"
+)
 
-func guard(s string) string {
-	if s != "" && strings.ContainsRune(formulaStart, rune(s[0])) {
+// needsGuard reports whether a spreadsheet could read part of s as a
+// formula.
+func needsGuard(s string) bool {
+	start := true
+	for _, r := range s {
+		switch {
+		case start && strings.ContainsRune(formulaStart, r):
+			return true
+		case strings.ContainsRune(cellBreak, r):
+			start = true
+		case start && (r == ' ' || r == '"'):
+			// A program that splits "a; =b" or `a;"=b` starts the cell here.
+		default:
+			start = false
+		}
+	}
+	return false
+}
+
+// Guard is Cohort's one CSV formula guard, for every file it writes (staff
+// and group exports, the audit log): a value a spreadsheet could run gets
+// a quote before it. It also replaces control characters other than line
+// breaks and tabs, which older versions stored, with U+FFFD, so an export
+// printed to a terminal cannot send it escape sequences.
+func Guard(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)) {
+			return utf8.RuneError
+		}
+		return r
+	}, s)
+	if needsGuard(s) {
 		return "'" + s
 	}
 	return s
 }
 
+// unguard takes off the quote Guard put before a value.
 func unguard(s string) string {
-	if len(s) > 1 && s[0] == '\'' && strings.ContainsRune(formulaStart, rune(s[1])) {
+	if len(s) > 1 && s[0] == '\'' && needsGuard(s[1:]) {
 		return s[1:]
 	}
 	return s
@@ -331,7 +370,7 @@ func WriteUsers(ctx context.Context, w io.Writer, users cohort.UserService) erro
 			return err
 		}
 		for _, u := range page.Users {
-			if err := cw.Write([]string{guard(u.Email), guard(u.GivenName), guard(u.FamilyName), string(u.Role), string(u.Status)}); err != nil {
+			if err := cw.Write([]string{Guard(u.Email), Guard(u.GivenName), Guard(u.FamilyName), string(u.Role), string(u.Status)}); err != nil {
 				return err
 			}
 		}
@@ -360,7 +399,7 @@ func WriteGroups(ctx context.Context, w io.Writer, groups cohort.GroupService) e
 			return err
 		}
 		for _, g := range page.Groups {
-			row := []string{guard(g.Name), guard(g.Description), string(g.Status), ""}
+			row := []string{Guard(g.Name), Guard(g.Description), string(g.Status), ""}
 			wrote := false
 			mf := cohort.UserFilter{Limit: exportPage}
 			for {
@@ -369,7 +408,7 @@ func WriteGroups(ctx context.Context, w io.Writer, groups cohort.GroupService) e
 					return err
 				}
 				for _, u := range members.Users {
-					row[3] = guard(u.Email)
+					row[3] = Guard(u.Email)
 					if err := cw.Write(row); err != nil {
 						return err
 					}

@@ -328,3 +328,44 @@ func TestImportArchivesAndRestoresLikeTheButtons(t *testing.T) {
 		t.Errorf("Team after restoring A: %d active, %d hidden", a, h)
 	}
 }
+
+// A spreadsheet starts a new cell at a separator, so a formula character
+// anywhere after one is guarded, not only at a value's start; the guard
+// comes off again on import.
+func TestGuardDefusesFormulasAfterSeparators(t *testing.T) {
+	for in, want := range map[string]string{
+		`x;=HYPERLINK("http://evil.test","Open")`: `'x;=HYPERLINK("http://evil.test","Open")`,
+		"a,+1":                      "'a,+1",
+		"a|@SUM(A1)":                "'a|@SUM(A1)",
+		"line\n-2+3":                "'line\n-2+3",
+		"a; =1":                     "'a; =1",
+		"a;\"=1":                    "'a;\"=1",
+		"tab\t=1":                   "'tab\t=1",
+		"=1":                        "'=1",
+		"Smith-Jones":               "Smith-Jones",
+		"anna+cal@riverside.test":   "anna+cal@riverside.test",
+		"Mon–Fri, after hours":      "Mon–Fri, after hours",
+		"bell\a and \x1b[2J escape": "bell\uFFFD and \uFFFD[2J escape",
+	} {
+		if got := csvio.Guard(in); got != want {
+			t.Errorf("Guard(%q) = %q, want %q", in, got, want)
+		}
+	}
+	p := newPractice(t)
+	desc := `x;=HYPERLINK("http://evil.test","Open")`
+	file := "group_name,description\nLinks,\"" + strings.ReplaceAll(desc, `"`, `""`) + "\"\n"
+	if _, err := p.importGroups(t, file); err != nil {
+		t.Fatal(err)
+	}
+	_, g1 := p.export(t)
+	if !strings.Contains(g1, `'x;=HYPERLINK(`) {
+		t.Fatalf("a formula after a separator is not guarded:\n%s", g1)
+	}
+	seq := p.lastEventSeq(t)
+	if res, err := p.importGroups(t, g1); err != nil || res.Created != 0 || res.Updated != 0 {
+		t.Fatalf("re-importing the export: %+v %v", res, err)
+	}
+	if p.lastEventSeq(t) != seq {
+		t.Fatal("re-importing the guarded export changed the description")
+	}
+}

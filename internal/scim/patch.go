@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -201,18 +202,9 @@ func (d *groupDraft) update(g *cohort.Group, ifVersion int64) cohort.GroupUpdate
 		upd.ReplaceMembers = &ids
 		return upd
 	}
-	upd.Add = sortedKeys(d.add)
-	upd.Remove = sortedKeys(d.remove)
+	upd.Add = slices.Sorted(maps.Keys(d.add))
+	upd.Remove = slices.Sorted(maps.Keys(d.remove))
 	return upd
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 // applyGroupOp applies one operation to the draft.
@@ -339,7 +331,7 @@ func applyGroupObject(d *groupDraft, op patchOp) error {
 	if err := json.Unmarshal(op.value, &obj); err != nil {
 		return errValue("An " + op.op + " without a path needs an object value such as {\"displayName\": \"Physiotherapists\"}.")
 	}
-	for _, k := range sortedRawKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		v := obj[k]
 		switch strings.ToLower(k) {
 		case "displayname", "externalid":
@@ -362,16 +354,6 @@ func applyGroupObject(d *groupDraft, op patchOp) error {
 		}
 	}
 	return nil
-}
-
-// sortedRawKeys makes object-valued operations deterministic.
-func sortedRawKeys(m map[string]json.RawMessage) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
 
 func (h *Handler) handleGroupPatch(w http.ResponseWriter, r *http.Request) error {
@@ -513,7 +495,7 @@ func applyUserName(d *userDraft, op string, v json.RawMessage) error {
 	if err := json.Unmarshal(v, &obj); err != nil {
 		return errValue("name must be an object such as {\"givenName\": \"Jane\", \"familyName\": \"Doe\"}.")
 	}
-	for _, k := range sortedRawKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if err := applyUserNamePart(d, strings.ToLower(k), op, obj[k]); err != nil {
 			return err
 		}
@@ -566,7 +548,7 @@ func applyUserExtObject(d *userDraft, op string, v json.RawMessage) error {
 	if err := json.Unmarshal(v, &obj); err != nil {
 		return errValue(SchemaCohortUser + " must be an object such as {\"role\": \"practitioner\"}.")
 	}
-	for _, k := range sortedRawKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		switch strings.ToLower(k) {
 		case "role":
 			if err := applyUserRole(d, op, obj[k]); err != nil {
@@ -589,7 +571,7 @@ func applyUserObject(d *userDraft, op patchOp) error {
 	if err := json.Unmarshal(op.value, &obj); err != nil {
 		return errValue("An " + op.op + " without a path needs an object value such as {\"active\": false}.")
 	}
-	for _, k := range sortedRawKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		switch strings.ToLower(k) {
 		case "id", "meta", "schemas", "groups":
 			continue // read-only: ignored

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"unicode"
 
 	"github.com/cohorthq/cohort"
 	filter "github.com/scim2/filter-parser/v2"
@@ -381,7 +380,7 @@ func draftOf(u *cohort.User) userDraft {
 // splitName splits "Jane van Dyke" into "Jane" and "van Dyke", for
 // clients that send only displayName or name.formatted.
 func splitName(s string) (string, string) {
-	s = cohort.NormalizeGroupName(s)
+	s = cohort.NormalizeName(s)
 	given, family, _ := strings.Cut(s, " ")
 	return given, family
 }
@@ -432,12 +431,12 @@ func (in *userInput) apply(d *userDraft, existing bool) error {
 	return validateDraft(d)
 }
 
-// validateExternalID trims an externalId and refuses characters that
-// cannot be stored or shown.
+// validateExternalID checks an externalId by the domain's rule and says
+// which SCIM attribute is wrong.
 func validateExternalID(s string) (string, error) {
-	s = strings.TrimSpace(s)
-	if !storable(s) || strings.ContainsFunc(s, unicode.IsControl) {
-		return s, errValue("externalId contains control characters or invalid UTF-8: remove them.")
+	s, err := cohort.ValidateExternalID(s)
+	if err != nil {
+		return s, errValue("externalId: " + cohort.ErrorMessage(err))
 	}
 	return s, nil
 }

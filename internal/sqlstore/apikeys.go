@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cohorthq/cohort"
 )
@@ -49,25 +48,10 @@ func (db *DB) CreateAPIKey(ctx context.Context, c cohort.APIKeyCreate) (*cohort.
 		return nil, "", cohort.ErrForbidden("manage API keys")
 	}
 	var v cohort.Validation
-	name := cohort.NormalizeGroupName(c.Name)
-	switch {
-	case name == "":
-		v.Add("name", "Enter a name for the key, e.g. the system that will use it.")
-	case utf8.RuneCountInString(name) > 100:
-		v.Add("name", "The name is too long: use at most 100 characters.")
-	}
-	var scopes []string
-	for _, s := range c.Scopes {
-		if _, err := cohort.ParseScopes(string(s)); err != nil || strings.Contains(string(s), ",") {
-			v.Add("scopes", "Unknown scope "+string(s)+": use groups:read, groups:write, users:read, users:write or scim.")
-			continue
+	for f, msgs := range cohort.ErrorFields(c.Validate()) {
+		for _, m := range msgs {
+			v.Add(f, m)
 		}
-		if !contains(scopes, string(s)) {
-			scopes = append(scopes, string(s))
-		}
-	}
-	if len(c.Scopes) == 0 {
-		v.Add("scopes", "Choose at least one scope.")
 	}
 	n := now()
 	if c.ExpiresAt != nil && !c.ExpiresAt.After(n) {
@@ -76,11 +60,12 @@ func (db *DB) CreateAPIKey(ctx context.Context, c cohort.APIKeyCreate) (*cohort.
 	if err := v.Err(); err != nil {
 		return nil, "", err
 	}
-	token := cohort.APIKeyPrefix + randomToken(32)
-	k := &cohort.APIKey{ID: newID(), WorkspaceID: a.WorkspaceID, Name: name, Prefix: token[:apiKeyPrefixLen], CreatedBy: a.Name}
-	for _, s := range scopes {
-		k.Scopes = append(k.Scopes, cohort.Scope(s))
+	scopes := make([]string, len(c.Scopes))
+	for i, s := range c.Scopes {
+		scopes[i] = string(s)
 	}
+	token := cohort.APIKeyPrefix + randomToken(32)
+	k := &cohort.APIKey{ID: newID(), WorkspaceID: a.WorkspaceID, Name: c.Name, Scopes: c.Scopes, Prefix: token[:apiKeyPrefixLen], CreatedBy: a.Name}
 	if c.ExpiresAt != nil {
 		e := c.ExpiresAt.UTC().Truncate(time.Microsecond)
 		k.ExpiresAt = &e

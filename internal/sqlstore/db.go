@@ -286,7 +286,9 @@ func (db *DB) migrate(ctx context.Context) error {
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", err)
 	}
-	return nil
+	// Name keys are computed in Go, so a change of the rule is a data
+	// migration no SQL file can do.
+	return db.rekeyGroupNames(ctx)
 }
 
 // Engine returns "sqlite" or "postgres".

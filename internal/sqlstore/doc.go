@@ -21,7 +21,9 @@
 //     on times are correct. PostgreSQL parses the same text into TIMESTAMPTZ.
 //     Scanning accepts both (timeScan).
 //   - Case-insensitive rules compare stored lower-case keys computed in Go:
-//     groups.name_key = cohort.NameKey(name); users.email is stored
+//     groups.name_key = cohort.NameKey(name) (NFKC and case folding; every
+//     start rekeys groups whose key an older rule computed, see rekey.go);
+//     users.email is stored
 //     normalised; users.given_key, family_key and full_key ("given family")
 //     serve prefix search as index range scans (key >= q AND key < q+U+10FFFF).
 //     On PostgreSQL these columns are COLLATE "C", so ordering and prefix

@@ -269,9 +269,6 @@ func (db *DB) CreateGroup(ctx context.Context, c cohort.GroupCreate) (*cohort.Gr
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkExternalID(c.ExternalID); err != nil {
-		return nil, err
-	}
 	var out *cohort.Group
 	err = db.inTx(ctx, a, func(t *tx) error {
 		if err := t.nameTaken(c.Name, ""); err != nil {
@@ -324,11 +321,6 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 	if err := u.Validate(); err != nil {
 		return nil, cohort.MemberChange{}, err
 	}
-	if u.ExternalID != nil {
-		if err := checkExternalID(*u.ExternalID); err != nil {
-			return nil, cohort.MemberChange{}, err
-		}
-	}
 	var out *cohort.Group
 	var mc cohort.MemberChange
 	err = db.inTx(ctx, a, func(t *tx) error {
@@ -344,10 +336,11 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 		}
 		changes := map[string]any{}
 		if u.Name != nil && *u.Name != g.Name {
-			if cohort.NameKey(*u.Name) != cohort.NameKey(g.Name) {
-				if err := t.nameTaken(*u.Name, g.ID); err != nil {
-					return err
-				}
+			// Checked on every rename, not only when the key changes: a
+			// group the name-key migration left as a duplicate of another
+			// (see rekeyGroupNames) must not take its holder's key.
+			if err := t.nameTaken(*u.Name, g.ID); err != nil {
+				return err
 			}
 			changes["name"] = change{g.Name, *u.Name}
 			g.Name = *u.Name
@@ -376,7 +369,10 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 		g.UpdatedAt, g.UpdatedBy = t.now, a.Name
 		g.MemberCount += d.active
 		g.ArchivedMemberCount += d.archived
-		if _, err := t.exec(`UPDATE groups SET name = $1, name_key = $2, description = $3, external_id = $4,
+		// name_key is recomputed only with the name, so a group the
+		// name-key migration marked as a duplicate keeps working until it
+		// is renamed.
+		if _, err := t.exec(`UPDATE groups SET name = $1, name_key = CASE WHEN name = $1 THEN name_key ELSE $2 END, description = $3, external_id = $4,
 			member_count = $5, archived_member_count = $6, version = $7, updated_at = $8, updated_by = $9 WHERE id = $10`,
 			g.Name, cohort.NameKey(g.Name), g.Description, g.ExternalID, g.MemberCount, g.ArchivedMemberCount,
 			g.Version, ts(t.now), a.Name, g.ID); err != nil {
@@ -718,19 +714,6 @@ func valueOr(p *[]string) []string {
 		return nil
 	}
 	return *p
-}
-
-// externalIDMax bounds an identity provider's ID; real ones are short.
-const externalIDMax = 255
-
-// checkExternalID refuses an external ID the database cannot hold the
-// same way on both engines. The domain leaves external IDs unchecked
-// because they are the identity provider's, not a person's, text.
-func checkExternalID(s string) error {
-	if !storable(s) || len(s) > externalIDMax {
-		return cohort.FieldError("external_id", "The external ID must be text of at most 255 characters without control characters.")
-	}
-	return nil
 }
 
 // idsCond matches col against the IDs passed as param (see idsArg): one ID

@@ -150,6 +150,10 @@ func (t *tx) importUser(u *cohort.User, in cohort.UserImport, ie *cohort.ImportE
 		ie.Add(in.Row, "status", fmt.Sprintf("%s is the account owner and cannot be archived: transfer ownership first, or set the status to active.", u.Email))
 		return false, nil
 	}
+	if in.Status != u.Status && in.Status == cohort.StatusArchived && t.actor.UserID == u.ID {
+		ie.Add(in.Row, "status", cohort.ErrorMessage(cohort.ErrArchiveSelf())+" Or set your own status to active in the file.")
+		return false, nil
+	}
 	version := u.Version
 	err := t.applyUserUpdate(u, cohort.UserUpdate{GivenName: &in.GivenName, FamilyName: &in.FamilyName, Role: &in.Role, Status: &in.Status})
 	return u.Version != version, err

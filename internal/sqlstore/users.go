@@ -62,7 +62,7 @@ func (t *tx) userChanged(action string, u *cohort.User, changes map[string]any) 
 }
 
 // personKey is the lower-case key a name is sorted and searched by.
-func personKey(s string) string { return strings.ToLower(cohort.NormalizeGroupName(s)) }
+func personKey(s string) string { return cohort.SearchKey(s) }
 
 // emailTaken refuses an email another user of the workspace already has.
 func (t *tx) emailTaken(email, exceptID string) error {
@@ -128,9 +128,6 @@ func (db *DB) CreateUser(ctx context.Context, c cohort.UserCreate) (*cohort.User
 		return nil, cohort.ErrForbidden("add staff")
 	}
 	if err := c.Validate(); err != nil {
-		return nil, err
-	}
-	if err := checkExternalID(c.ExternalID); err != nil {
 		return nil, err
 	}
 	hash := ""
@@ -475,11 +472,6 @@ func (db *DB) UpdateUser(ctx context.Context, id string, upd cohort.UserUpdate) 
 	if err := upd.Validate(); err != nil {
 		return nil, err
 	}
-	if upd.ExternalID != nil {
-		if err := checkExternalID(*upd.ExternalID); err != nil {
-			return nil, err
-		}
-	}
 	var out *cohort.User
 	err = db.inTx(ctx, a, func(t *tx) error {
 		var u *cohort.User
@@ -640,6 +632,9 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 	}
 	if to == cohort.StatusArchived && from != to && u.IsOwner {
 		return cohort.Errorf(cohort.ECONFLICT, "%s is the account owner and cannot be archived. Transfer ownership to another staff member first.", u.Name())
+	}
+	if to == cohort.StatusArchived && from != to && t.actor.UserID != "" && t.actor.UserID == u.ID {
+		return cohort.ErrArchiveSelf()
 	}
 	changes := map[string]any{}
 	if upd.Email != nil && *upd.Email != u.Email {

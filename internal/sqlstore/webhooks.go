@@ -206,7 +206,7 @@ func scanDelivery(r interface{ Scan(...any) error }) (*cohort.Delivery, error) {
 	d := &cohort.Delivery{}
 	err := r.Scan(&d.ID, &d.WebhookID, &d.WorkspaceID, &d.EventID, &d.EventSeq, &d.EventType, &d.Status, &d.Attempts,
 		&d.LastCode, &d.LastError, timeScan{&d.NextAttempt}, timeScan{&d.CreatedAt}, nullTimeScan{&d.DeliveredAt},
-		nullTimeScan{&d.LastAttempAt})
+		nullTimeScan{&d.LastAttemptAt})
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, cohort.Errorf(cohort.ENOTFOUND, "No delivery with that ID.")

@@ -158,8 +158,8 @@ func (h *Handler) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 	v.Name = cleanText(form.Get("name"), 400)
 	v.Expires = strings.TrimSpace(cleanText(form.Get("expires_at"), 20))
 	c := cohort.APIKeyCreate{Name: form.Get("name")}
-	if hasBadControl(c.Name) {
-		v.fieldError("name", "The name contains characters that cannot be shown: remove them.")
+	if _, err := cohort.ValidateAPIKeyName(c.Name); err != nil {
+		v.fieldError("name", cohort.ErrorMessage(err))
 	}
 	for _, s := range form["scope"] {
 		known := false

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/csvio"
 )
 
 // Settings → Audit log: every change in the practice, newest first, with
@@ -666,9 +667,9 @@ func (h *Handler) writeAuditCSV(w http.ResponseWriter, r *http.Request, f cohort
 				return
 			}
 			_ = cw.Write([]string{
-				e.Time.UTC().Format(time.RFC3339), guardCell(e.ActorName), e.ActorUserID, e.ActorKeyID, e.Action,
-				guardCell(capitalize(describe(e, names))), e.TargetType, guardCell(e.TargetID), guardCell(e.TargetName),
-				e.Via, guardCell(e.RequestID), guardCell(string(e.Changes)),
+				e.Time.UTC().Format(time.RFC3339), csvio.Guard(e.ActorName), e.ActorUserID, e.ActorKeyID, e.Action,
+				csvio.Guard(capitalize(describe(e, names))), e.TargetType, csvio.Guard(e.TargetID), csvio.Guard(e.TargetName),
+				e.Via, csvio.Guard(e.RequestID), csvio.Guard(string(e.Changes)),
 			})
 			written++
 		}
@@ -687,14 +688,4 @@ func (h *Handler) writeAuditCSV(w http.ResponseWriter, r *http.Request, f cohort
 	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
-}
-
-// guardCell puts a quote before a cell a spreadsheet would run as a
-// formula (names and group names are typed by people and by API
-// clients), the OWASP advice against CSV injection.
-func guardCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }

@@ -2,8 +2,10 @@ package web
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 
 	"github.com/cohorthq/cohort"
 )
@@ -157,8 +159,6 @@ func (v *groupFormView) validate(in groupInput) (name, description string, ok bo
 	description, derr := cohort.ValidateGroupDescription(in.description)
 	if derr != nil {
 		v.fieldError("description", cohort.ErrorMessage(derr))
-	} else if hasBadControl(description) {
-		v.fieldError("description", "The description contains characters that cannot be shown: remove them.")
 	}
 	if !in.idsOK {
 		v.fieldError("members", "Some of the chosen staff could not be read. Reload the page and choose again.")
@@ -229,7 +229,7 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !note {
-			g, err := h.svc.Groups.CreateGroup(r.Context(), cohort.GroupCreate{Name: name, Description: description, MemberIDs: sortedKeys(choice.add)})
+			g, err := h.svc.Groups.CreateGroup(r.Context(), cohort.GroupCreate{Name: name, Description: description, MemberIDs: slices.Sorted(maps.Keys(choice.add))})
 			if err == nil {
 				http.Redirect(w, r, doneURL("created", g), http.StatusSeeOther)
 				return
@@ -306,8 +306,8 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 			updated, _, err := h.svc.Groups.UpdateGroup(r.Context(), g.ID, cohort.GroupUpdate{
 				Name:        &name,
 				Description: &description,
-				Add:         sortedKeys(choice.add),
-				Remove:      sortedKeys(choice.remove),
+				Add:         slices.Sorted(maps.Keys(choice.add)),
+				Remove:      slices.Sorted(maps.Keys(choice.remove)),
 				IfVersion:   in.version,
 			})
 			switch code := cohort.ErrorCode(err); code {

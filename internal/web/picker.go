@@ -3,9 +3,10 @@ package web
 import (
 	"bytes"
 	"context"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 
 	"github.com/cohorthq/cohort"
 )
@@ -123,15 +124,6 @@ func (h *Handler) normalize(ctx context.Context, groupID string, c memberChoice)
 	return out, nil
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // pickerView is the picker's results: what the "picker" partial renders.
 type pickerView struct {
 	GroupID string
@@ -207,12 +199,12 @@ func (h *Handler) loadPicker(ctx context.Context, groupID, q, after, before stri
 		shown[u.ID] = true
 		v.Others = append(v.Others, pickerRow{ID: u.ID, Name: u.Name(), Role: u.Role.Label(), Checked: c.add[u.ID]})
 	}
-	for _, id := range sortedKeys(c.add) {
+	for _, id := range slices.Sorted(maps.Keys(c.add)) {
 		if !shown[id] {
 			v.KeepAdd = append(v.KeepAdd, id)
 		}
 	}
-	for _, id := range sortedKeys(c.remove) {
+	for _, id := range slices.Sorted(maps.Keys(c.remove)) {
 		if !shown[id] {
 			v.KeepRemove = append(v.KeepRemove, id)
 		}

@@ -231,7 +231,7 @@ type deliveryRow struct {
 }
 
 func deliveryRowOf(d *cohort.Delivery) deliveryRow {
-	row := deliveryRow{Delivery: d, LastAttempt: stampOf(d.LastAttempAt), Delivered: stampOf(d.DeliveredAt)}
+	row := deliveryRow{Delivery: d, LastAttempt: stampOf(d.LastAttemptAt), Delivered: stampOf(d.DeliveredAt)}
 	switch d.Status {
 	case "delivered":
 		row.StatusText = "Delivered"

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ func init() {
 		test{name: "UserCreateAndEmailUnique", fn: testUserCreate},
 		test{name: "UserUpdate", fn: testUserUpdate},
 		test{name: "UserOwnerRules", fn: testUserOwner},
+		test{name: "NoOneArchivesThemselves", fn: testNoSelfArchive},
 		test{name: "UserArchiveEndsSessions", fn: testUserArchiveSessions},
 		test{name: "UserUpdateWithArchive", fn: testUserUpdateArchive},
 		test{name: "UserUpdateWithRestore", fn: testUserUpdateRestore},
@@ -569,5 +571,34 @@ func testUserUpdateStatusRefused(t *testing.T, db *sqlstore.DB) {
 			t.Fatalf("status %q: fields = %v", s, e.Fields)
 		}
 		unchanged(u, tok)
+	}
+}
+
+// A manager cannot archive themselves through any path (it would end
+// their sessions with no way back in): the page forbade it, but an import
+// with their own row set to archived did it. The store refuses it for
+// every interface; another manager may still archive them.
+func testNoSelfArchive(t *testing.T, db *sqlstore.DB) {
+	f := newFixture(t, db)
+	m := f.user(t, "Mia", "Manager", cohort.RolePracticeManager)
+	asM := f.as(m)
+	seq := f.lastSeq(t)
+	_, err := f.s.Imports.ImportUsers(asM, []cohort.UserImport{
+		{Row: 2, Email: m.Email, GivenName: m.GivenName, FamilyName: m.FamilyName, Role: m.Role, Status: cohort.StatusArchived}})
+	var ie *cohort.ImportError
+	if !errors.As(err, &ie) || len(ie.Rows) != 1 || ie.Rows[0].Row != 2 || ie.Rows[0].Column != "status" ||
+		!strings.Contains(ie.Rows[0].Message, "cannot archive yourself") {
+		t.Fatalf("import archiving oneself: %v", err)
+	}
+	_, err = f.s.Users.ArchiveUser(asM, m.ID)
+	wantCode(t, err, cohort.ECONFLICT)
+	_, err = f.s.Users.UpdateUser(asM, m.ID, cohort.UserUpdate{Status: ptr(cohort.StatusArchived)})
+	wantCode(t, err, cohort.ECONFLICT)
+	if got, err := f.s.Users.FindUserByID(f.ctx, m.ID); err != nil || got.Archived() || len(f.events(t, seq)) != 0 {
+		t.Fatalf("a refused self-archive changed something: %+v %v", got, err)
+	}
+	if _, err := f.s.Imports.ImportUsers(f.ctx, []cohort.UserImport{
+		{Row: 2, Email: m.Email, GivenName: m.GivenName, FamilyName: m.FamilyName, Role: m.Role, Status: cohort.StatusArchived}}); err != nil {
+		t.Fatalf("another manager archiving them by import: %v", err)
 	}
 }

@@ -85,7 +85,7 @@ func TestMigrateRekeysGroupNames(t *testing.T) {
 	}
 	// With the older group archived, the next start gives the duplicate
 	// the plain key.
-	if _, err := s.Groups.ArchiveGroup(actx, admin.ID); err != nil {
+	if _, err := s.Groups.ArchiveGroup(actx, admin.ID, 0); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.migrate(ctx); err != nil {

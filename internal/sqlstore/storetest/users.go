@@ -590,7 +590,7 @@ func testNoSelfArchive(t *testing.T, db *sqlstore.DB) {
 		!strings.Contains(ie.Rows[0].Message, "cannot archive yourself") {
 		t.Fatalf("import archiving oneself: %v", err)
 	}
-	_, err = f.s.Users.ArchiveUser(asM, m.ID)
+	_, err = f.s.Users.ArchiveUser(asM, m.ID, 0)
 	wantCode(t, err, cohort.ECONFLICT)
 	_, err = f.s.Users.UpdateUser(asM, m.ID, cohort.UserUpdate{Status: ptr(cohort.StatusArchived)})
 	wantCode(t, err, cohort.ECONFLICT)

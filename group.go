@@ -238,7 +238,7 @@ type GroupService interface {
 	// FindMembers pages through a group's members (active and archived as
 	// the filter says), ordered by family name, given name, ID.
 	FindMembers(ctx context.Context, groupID string, f UserFilter) (*UserPage, error)
-	// FindGroupsByArchivedName finds archived groups holding a name, so a
+	// FindArchivedByName finds archived groups holding a name, so a
 	// form can point them out.
 	FindArchivedByName(ctx context.Context, name string) ([]*Group, error)
 }

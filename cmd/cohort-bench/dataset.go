@@ -10,14 +10,14 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-// seed is the fixed random seed of every data set (BENCHMARKS.md).
+// seed is the fixed random seed of every data set, so runs compare.
 const seed = 42
 
 // extraStaff are created in no group, so that B4 always has non-members to
 // add to the largest group (the peer benchmark does the same).
 const extraStaff = 10
 
-// spec is one data set of BENCHMARKS.md.
+// spec is one data set (S, M or L).
 type spec struct {
 	name       string
 	staff      int

@@ -1,4 +1,4 @@
-// Command cohort-bench measures Cohort the way shared/BENCHMARKS.md says:
+// Command cohort-bench measures Cohort on the project's benchmark workloads:
 // it generates a data set (S, M or L, seed 42), loads it straight into a
 // fresh database, starts a real `cohort serve` on 127.0.0.1, signs in and
 // creates API keys, runs operations B1–B9 and a bare net/http handler (the

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// bench runs the operations of BENCHMARKS.md against one server.
+// bench runs the benchmark operations (B1–B9) against one server.
 type bench struct {
 	ctx  context.Context
 	d    *dataset

@@ -71,7 +71,7 @@ func (b *browser) visibleControls(re string) []string {
 	return out
 }
 
-// TestBrowserStaff drives issue 4's acceptance 1 in Chromium against the
+// TestBrowserStaff drives the staff workflow in Chromium against the
 // real `cohort serve --demo`: add a user, put them in a group from their
 // page, archive and restore them while the group's Users count follows; a
 // receptionist uses the Directory but is refused management; the owner

@@ -309,9 +309,9 @@ func (b *browser) signOut() {
 	}))
 }
 
-// TestBrowserGroupsWorkflow drives DESIGN §1 steps 1–6 in Chromium
+// TestBrowserGroupsWorkflow drives the core workflow's steps 1–6 in Chromium
 // against the real `cohort serve --demo`, clicking only what a person
-// sees (issue 2, acceptance 2).
+// sees.
 func TestBrowserGroupsWorkflow(t *testing.T) {
 	b := newBrowser(t)
 	srv := startServer(t, map[string]string{"COHORT_DEMO_PASSWORD": testDemoPassword}, "--demo", "--db", testDSN(t))

@@ -19,7 +19,7 @@ import (
 )
 
 // crashIterations is how often TestCrashLoop kills the server: at least 20
-// (issue 9), more with COHORT_CRASH_ITERATIONS for a longer soak.
+// more with COHORT_CRASH_ITERATIONS for a longer soak.
 func crashIterations(t *testing.T) int {
 	n := 20
 	if s := os.Getenv("COHORT_CRASH_ITERATIONS"); s != "" {

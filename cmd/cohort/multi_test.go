@@ -199,7 +199,7 @@ func (s *session) groupIDs(base, status string) map[string]string {
 }
 
 // TestTwoInstancesShareOnePostgreSQL runs two `cohort serve` processes on
-// one database (issue 3): a change through one is seen at once through
+// one database: a change through one is seen at once through
 // the other, live updates cross instances, a session from one is valid on
 // the other, and killing one leaves the other serving.
 func TestTwoInstancesShareOnePostgreSQL(t *testing.T) {

@@ -59,7 +59,7 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 		// Requests allocate briefly and the live heap is small: collecting
 		// at twice the live heap instead of the default once cut the
 		// collector's share of a busy server's CPU enough for 15% more
-		// requests per second (BENCHMARKS' mixed load), well inside the
+		// requests per second (the benchmark's mixed load, B8), well inside the
 		// memory target. GOGC in the environment still decides.
 		debug.SetGCPercent(200)
 	}

@@ -102,7 +102,7 @@ func (h *Handler) endpoints() []endpoint {
 		{method: "PATCH", pattern: Prefix + "/groups/{id}", scopes: scopesGroupsWrite, handle: h.handleGroupUpdate},
 		{method: "POST", pattern: Prefix + "/groups/{id}/archive", scopes: scopesGroupsWrite, handle: h.handleGroupArchive},
 		{method: "POST", pattern: Prefix + "/groups/{id}/restore", scopes: scopesGroupsWrite, handle: h.handleGroupRestore},
-		// No hard delete (DESIGN §2): DELETE says how to archive instead.
+		// No hard delete: DELETE says how to archive instead.
 		{method: "DELETE", pattern: Prefix + "/groups/{id}", public: true, handle: noDelete("groups")},
 		{method: "GET", pattern: Prefix + "/groups/{id}/members", scopes: scopesGroupsRead, handle: h.handleMemberList},
 		{method: "POST", pattern: Prefix + "/groups/{id}/members", scopes: scopesGroupsWrite, handle: h.handleMemberChange},

@@ -15,7 +15,7 @@ import (
 )
 
 // TestConcurrentMemberWriters: 16 clients × 50 member changes of one group
-// over HTTP (issue 3: on PostgreSQL in the PostgreSQL pass). No request
+// over HTTP (on PostgreSQL in the PostgreSQL pass). No request
 // may fail, and the final members must be exactly what the accepted
 // changes add up to: no lost update.
 func TestConcurrentMemberWriters(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"github.com/cohorthq/cohort"
 )
 
-// The JSON shapes of the API (DESIGN §3): snake_case, RFC 3339 times in
+// The JSON shapes of the API (docs/api.md): snake_case, RFC 3339 times in
 // UTC, opaque string IDs, null for absent times.
 
 type groupJSON struct {

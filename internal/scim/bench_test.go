@@ -9,10 +9,10 @@ import (
 	"github.com/cohorthq/cohort"
 )
 
-// BenchmarkPatchOneMember is BENCHMARKS.md's B4 through SCIM: a PATCH that
+// BenchmarkPatchOneMember is the benchmark's B4 through SCIM: a PATCH that
 // adds one member and a PATCH that removes it again, on a 10-member group
 // and on a 50,000-member group. Membership changes are deltas, so both
-// must cost about the same (issue 6 asks for within 2×). Compare the two
+// must cost about the same (within 2×). Compare the two
 // ns/op figures of one run:
 //
 //	go test ./internal/scim -run '^$' -bench PatchOneMember -benchtime 200x

@@ -16,7 +16,7 @@ import (
 // That scan is bounded: when the store counts more than MaxScan
 // candidates the request is refused with 400 tooMany before any is
 // examined, rather than answered from a partial scan or after a long one.
-// MaxScan covers a practice's every group (DESIGN: 5,000) and a
+// MaxScan covers a practice's every group (up to 5,000 in the largest practice Cohort is sized for) and a
 // 10,000-staff practice's users; a larger practice narrows a user filter
 // with an eq that the store answers.
 const (

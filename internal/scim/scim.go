@@ -57,7 +57,7 @@ const (
 
 // MaxBodyBytes is the request body limit of the writing endpoints. The
 // largest realistic body is a PUT or PATCH naming every member of a group
-// of all 50,000 staff (DESIGN's largest practice): about 2.5 MB with
+// of all 50,000 staff (the largest practice Cohort is sized for): about 2.5 MB with
 // "value" alone, as Okta and Entra ID send members, and 4–5 MB with a
 // "display" name each. Larger bodies (every member echoed with its $ref)
 // go as several PATCH requests.

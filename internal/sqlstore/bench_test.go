@@ -12,7 +12,7 @@ import (
 	"github.com/cohorthq/cohort"
 )
 
-// The hot paths of shared/BENCHMARKS.md, measured on the store alone:
+// The hot paths of the benchmark workloads (cmd/cohort-bench), measured on the store alone:
 //
 //	go test ./internal/sqlstore -run '^$' -bench . -benchtime 2s
 //

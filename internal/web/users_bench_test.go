@@ -20,7 +20,7 @@ import (
 
 // BenchmarkStaffPages measures Settings → Users and the Directory over a
 // real server and store holding 50,000 staff and 5,000 groups (data set L
-// of shared/BENCHMARKS.md, with smaller groups besides the one of
+// of the benchmark's data sets, with smaller groups besides the one of
 // everyone): each page is one query for the page of staff and one grouped
 // query for their groups, whatever the practice's size.
 //

@@ -85,8 +85,7 @@ func staffRoutes() []staffRoute {
 
 // TestStaffRoutePermissions: every Users and Directory route, for every
 // role: allowed roles get the page (or the change), the others a 403
-// that explains, and a refused change changes nothing (issue 4,
-// acceptance 4).
+// that explains, and a refused change changes nothing.
 func TestStaffRoutePermissions(t *testing.T) {
 	who := map[string]func(cohort.Role, bool) bool{
 		"manager": func(r cohort.Role, owner bool) bool {

@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite of Cohort's store: every rule
-// of the domain (DESIGN §2) checked against a real database. Both engines
+// of the domain checked against a real database. Both engines
 // run it: sqlstore's sqlite_test.go and postgres_test.go call Run.
 package storetest
 

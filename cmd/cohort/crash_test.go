@@ -18,7 +18,7 @@ import (
 	"time"
 )
 
-// crashIterations is how often TestCrashLoop kills the server: at least 20
+// crashIterations is how often TestCrashLoop kills the server: at least 20,
 // more with COHORT_CRASH_ITERATIONS for a longer soak.
 func crashIterations(t *testing.T) int {
 	n := 20

@@ -257,6 +257,18 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) erro
 // was made against an older one.
 const staleMessage = "This group was changed by someone else while you were editing, so your changes were not saved. Here is the current version: make your changes again and select Save."
 
+// Why an archived group's page is shown instead of the form that was
+// posted: it was archived before the form was sent, or while it was
+// being edited.
+const (
+	archivedNotSaved     = "This group is archived, so it cannot be edited and nothing was saved. Restore it to make changes."
+	archivedWhileEditing = "Someone archived this group while you were editing, so nothing was saved. Restore it to make changes."
+)
+
+// handleGroupUpdate saves the edit form, or shows it again for a picker
+// search or page. Whether the group is still the version the form was
+// made from, and still active, is decided once, by UpdateGroup inside its
+// transaction; this handler only reads the form and shows the answer.
 func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) error {
 	g, err := h.loadGroup(r)
 	if err != nil {
@@ -268,14 +280,18 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) erro
 	if err := h.parseForm(r); err != nil {
 		return err
 	}
-	if g.Archived() {
-		return h.renderGroupView(w, r, http.StatusConflict, g, "This group is archived, so it cannot be edited and nothing was saved. Restore it to make changes.")
-	}
 	in := readGroupInput(r.PostForm)
-	v := h.newFormView(r, g)
-	if in.version == 0 || in.version != g.Version && in.op == "save" {
+	if in.version == 0 {
+		// A form without its version cannot say what it was made from:
+		// show the group as it is now.
 		return h.renderStale(w, r, g)
 	}
+	if in.op != "save" && g.Archived() {
+		// A search or page of the picker saves nothing, but an archived
+		// group has no form to show it on.
+		return h.renderGroupView(w, r, http.StatusConflict, g, archivedNotSaved)
+	}
+	v := h.newFormView(r, g)
 	v.Version = in.version
 	v.echo(in)
 	choice, err := h.normalize(r.Context(), g.ID, in.choice)
@@ -314,14 +330,8 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) erro
 			case "":
 				http.Redirect(w, r, doneURL("saved", updated), http.StatusSeeOther)
 				return nil
-			case cohort.ESTALE:
+			case cohort.ESTALE, cohort.EARCHIVED:
 				return h.renderStale(w, r, g)
-			case cohort.EARCHIVED:
-				current, err := h.svc.Groups.FindGroupByID(r.Context(), g.ID)
-				if err != nil {
-					return err
-				}
-				return h.renderGroupView(w, r, http.StatusConflict, current, "Someone archived this group while you were editing, so nothing was saved. Restore it to make changes.")
 			case cohort.EINVALID, cohort.ECONFLICT:
 				h.storeErrors(r, &v, name, err)
 				status = errorStatus(err)
@@ -338,14 +348,21 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) erro
 	return h.render(w, r, status, "group_form", v)
 }
 
-// renderStale shows the group as it is now, with the stale-edit message.
+// renderStale answers a save the store refused as stale or archived (or
+// a form without its version) with the group as it is now: the form with
+// the stale-edit message, or the read-only page when it is archived. old
+// is the group as this request first read it.
 func (h *Handler) renderStale(w http.ResponseWriter, r *http.Request, old *cohort.Group) error {
 	g, err := h.svc.Groups.FindGroupByID(r.Context(), old.ID)
 	if err != nil {
 		return err
 	}
 	if g.Archived() {
-		return h.renderGroupView(w, r, http.StatusConflict, g, "Someone archived this group while you were editing, so nothing was saved. Restore it to make changes.")
+		msg := archivedWhileEditing
+		if old.Archived() {
+			msg = archivedNotSaved
+		}
+		return h.renderGroupView(w, r, http.StatusConflict, g, msg)
 	}
 	v := h.newFormView(r, g)
 	v.Message = staleMessage

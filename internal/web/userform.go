@@ -133,6 +133,9 @@ func (h *Handler) handleUserEdit(w http.ResponseWriter, r *http.Request) error {
 // when a save was made against an older one.
 const staleUserMessage = "This staff member was changed by someone else while you were editing, so your changes were not saved. Here is the current version: make your changes again and select Save."
 
+// handleUserUpdate saves the edit form. Whether the staff member is still
+// the version the form was made from is decided once, by UpdateUser inside
+// its transaction.
 func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) error {
 	u, err := h.loadUser(r)
 	if err != nil {
@@ -146,7 +149,9 @@ func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) error
 	}
 	form := r.PostForm
 	version := parseVersion(form.Get("version"))
-	if version == 0 || version != u.Version {
+	if version == 0 {
+		// A form without its version cannot say what it was made from:
+		// show the staff member as they are now.
 		return h.renderUserStale(w, r, u)
 	}
 	v := h.newUserForm(r, u)

@@ -15,13 +15,12 @@ import (
 // answer to the form that created it, and never again: the store keeps
 // only its hash.
 
-// requireOwner answers 403 unless the actor manages integrations.
-func (h *Handler) requireOwner(w http.ResponseWriter, r *http.Request, what string) bool {
+// requireOwner refuses (403) unless the actor manages integrations.
+func (h *Handler) requireOwner(r *http.Request, what string) error {
 	if ctxActor(r.Context()).CanManageIntegrations() {
-		return true
+		return nil
 	}
-	h.forbidden(w, r, "Only the account owner can manage "+what+".")
-	return false
+	return forbidden("Only the account owner can manage " + what + ".")
 }
 
 // maxKeyYears bounds an expiry date: further out, "does not expire" says
@@ -66,14 +65,13 @@ type apiKeyListView struct {
 	Keys []apiKeyRow
 }
 
-func (h *Handler) handleAPIKeyList(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "API keys") {
-		return
+func (h *Handler) handleAPIKeyList(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "API keys"); err != nil {
+		return err
 	}
 	keys, err := h.svc.APIKeys.FindAPIKeys(r.Context())
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v := apiKeyListView{Page: h.settingsPage(r, "api-keys", "API keys")}
 	now := time.Now()
@@ -94,7 +92,7 @@ func (h *Handler) handleAPIKeyList(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	h.render(w, r, http.StatusOK, "apikeys", v)
+	return h.render(w, r, http.StatusOK, "apikeys", v)
 }
 
 // apiKeyFormView is the Create API key form and, once created, the page
@@ -129,11 +127,11 @@ func (v *apiKeyFormView) fieldError(field, msg string) {
 	v.Errors[field] = append(v.Errors[field], msg)
 }
 
-func (h *Handler) handleAPIKeyNew(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "API keys") {
-		return
+func (h *Handler) handleAPIKeyNew(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "API keys"); err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "apikey_form", h.newAPIKeyForm(r))
+	return h.render(w, r, http.StatusOK, "apikey_form", h.newAPIKeyForm(r))
 }
 
 // apiKeyCreatedView shows a new key's token, once.
@@ -143,15 +141,18 @@ type apiKeyCreatedView struct {
 	Token string
 }
 
-func (h *Handler) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "API keys") || !h.parseForm(w, r) {
-		return
+func (h *Handler) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "API keys"); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	if id := h.formCreated(r, "apikey"); id != "" {
 		// A reload of the page that showed the token: it is not shown
 		// again, and no second key is made.
 		http.Redirect(w, r, "/settings/api-keys?"+url.Values{"done": {"shown"}, "key": {id}}.Encode(), http.StatusSeeOther)
-		return
+		return nil
 	}
 	form := r.PostForm
 	v := h.newAPIKeyForm(r)
@@ -202,36 +203,32 @@ func (h *Handler) handleAPIKeyCreate(w http.ResponseWriter, r *http.Request) {
 			h.rememberForm(r, "apikey", k.ID)
 			// The token is in this answer only: keep it out of every cache.
 			w.Header().Set("Cache-Control", "no-store")
-			h.render(w, r, http.StatusCreated, "apikey_created", apiKeyCreatedView{
+			return h.render(w, r, http.StatusCreated, "apikey_created", apiKeyCreatedView{
 				Page: h.settingsPage(r, "api-keys", "API key created"), Key: apiKeyRowOf(k, time.Now()), Token: token})
-			return
 		case cohort.EINVALID:
 			markFields(err, []string{"name", "scopes", "expires_at"}, "name", v.fieldError)
 		default:
-			h.serviceError(w, r, err)
-			return
+			return err
 		}
 	}
 	v.Message = "The API key was not created. Correct the marked fields and select Create API key again."
-	h.render(w, r, http.StatusUnprocessableEntity, "apikey_form", v)
+	return h.render(w, r, http.StatusUnprocessableEntity, "apikey_form", v)
 }
 
 // loadAPIKey finds the key named in the address among the practice's
 // keys; another practice's key or a made-up ID is 404.
-func (h *Handler) loadAPIKey(w http.ResponseWriter, r *http.Request) (*cohort.APIKey, bool) {
+func (h *Handler) loadAPIKey(r *http.Request) (*cohort.APIKey, error) {
 	id := r.PathValue("id")
 	keys, err := h.svc.APIKeys.FindAPIKeys(r.Context())
 	if err != nil {
-		h.serviceError(w, r, err)
-		return nil, false
+		return nil, err
 	}
 	for _, k := range keys {
 		if k.ID == id {
-			return k, true
+			return k, nil
 		}
 	}
-	h.notFound(w, r, "There is no such API key. It may belong to another practice, or the link is wrong.")
-	return nil, false
+	return nil, notFound("There is no such API key. It may belong to another practice, or the link is wrong.")
 }
 
 type apiKeyRevokeView struct {
@@ -239,29 +236,29 @@ type apiKeyRevokeView struct {
 	Key apiKeyRow
 }
 
-func (h *Handler) handleAPIKeyRevokeConfirm(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "API keys") {
-		return
+func (h *Handler) handleAPIKeyRevokeConfirm(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "API keys"); err != nil {
+		return err
 	}
-	k, ok := h.loadAPIKey(w, r)
-	if !ok {
-		return
+	k, err := h.loadAPIKey(r)
+	if err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "apikey_revoke", apiKeyRevokeView{
+	return h.render(w, r, http.StatusOK, "apikey_revoke", apiKeyRevokeView{
 		Page: h.settingsPage(r, "api-keys", "Revoke API key"), Key: apiKeyRowOf(k, time.Now())})
 }
 
-func (h *Handler) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "API keys") {
-		return
+func (h *Handler) handleAPIKeyRevoke(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "API keys"); err != nil {
+		return err
 	}
-	k, ok := h.loadAPIKey(w, r)
-	if !ok {
-		return
+	k, err := h.loadAPIKey(r)
+	if err != nil {
+		return err
 	}
 	if err := h.svc.APIKeys.RevokeAPIKey(r.Context(), k.ID); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/settings/api-keys?"+url.Values{"done": {"revoked"}, "key": {k.ID}}.Encode(), http.StatusSeeOther)
+	return nil
 }

@@ -32,13 +32,12 @@ const (
 	namesPerEntry = 10
 )
 
-// requireAuditReader answers 403 unless the actor may read the audit log.
-func (h *Handler) requireAuditReader(w http.ResponseWriter, r *http.Request) bool {
+// requireAuditReader refuses (403) unless the actor may read the audit log.
+func (h *Handler) requireAuditReader(r *http.Request) error {
 	if ctxActor(r.Context()).CanViewAudit() {
-		return true
+		return nil
 	}
-	h.forbidden(w, r, "Only the account owner, practitioner admins and practice managers can read the audit log.")
-	return false
+	return forbidden("Only the account owner, practitioner admins and practice managers can read the audit log.")
 }
 
 // stamp is a moment as pages show it: words for people and an ISO form
@@ -579,17 +578,16 @@ func (h *Handler) newAuditView(r *http.Request, aq auditQuery) auditView {
 	}
 }
 
-func (h *Handler) handleAuditLog(w http.ResponseWriter, r *http.Request) {
-	if !h.requireAuditReader(w, r) {
-		return
+func (h *Handler) handleAuditLog(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireAuditReader(r); err != nil {
+		return err
 	}
 	q := r.URL.Query()
 	aq := readAuditQuery(q)
 	v := h.newAuditView(r, aq)
 	if len(aq.errs) > 0 {
 		v.Message = "Some filters need attention; fix the marked fields and select Filter again."
-		h.render(w, r, http.StatusUnprocessableEntity, "audit", v)
-		return
+		return h.render(w, r, http.StatusUnprocessableEntity, "audit", v)
 	}
 	f := aq.filter
 	f.Limit = auditPerPage
@@ -600,15 +598,13 @@ func (h *Handler) handleAuditLog(w http.ResponseWriter, r *http.Request) {
 		if cohort.ErrorCode(err) == cohort.EINVALID {
 			// A cursor from an old link: start from the newest again.
 			http.Redirect(w, r, auditURL("/settings/audit", aq, "", ""), http.StatusSeeOther)
-			return
+			return nil
 		}
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	names, err := h.userNames(r, mentionedUsers(page.Entries))
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v.Entries = auditRows(page.Entries, names)
 	v.ExportURL = auditURL("/settings/audit/export.csv", aq, "", "")
@@ -618,21 +614,20 @@ func (h *Handler) handleAuditLog(w http.ResponseWriter, r *http.Request) {
 	if page.Next != "" {
 		v.NextURL = auditURL("/settings/audit", aq, page.Next, "")
 	}
-	h.render(w, r, http.StatusOK, "audit", v)
+	return h.render(w, r, http.StatusOK, "audit", v)
 }
 
-func (h *Handler) handleAuditExport(w http.ResponseWriter, r *http.Request) {
-	if !h.requireAuditReader(w, r) {
-		return
+func (h *Handler) handleAuditExport(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireAuditReader(r); err != nil {
+		return err
 	}
 	aq := readAuditQuery(r.URL.Query())
 	if len(aq.errs) > 0 {
 		v := h.newAuditView(r, aq)
 		v.Message = "Some filters need attention; fix the marked fields and select Filter, then Export CSV."
-		h.render(w, r, http.StatusUnprocessableEntity, "audit", v)
-		return
+		return h.render(w, r, http.StatusUnprocessableEntity, "audit", v)
 	}
-	h.writeAuditCSV(w, r, aq.filter, "cohort-audit")
+	return h.writeAuditCSV(w, r, aq.filter, "cohort-audit")
 }
 
 // auditCSVHeader names the export's columns.
@@ -642,7 +637,7 @@ var auditCSVHeader = []string{"time", "actor", "actor_user_id", "actor_key_id", 
 // writeAuditCSV exports every entry f selects, newest first. The file is
 // built in memory first, so a failure half-way is an error page, not a
 // truncated download.
-func (h *Handler) writeAuditCSV(w http.ResponseWriter, r *http.Request, f cohort.AuditFilter, name string) {
+func (h *Handler) writeAuditCSV(w http.ResponseWriter, r *http.Request, f cohort.AuditFilter, name string) error {
 	var buf bytes.Buffer
 	buf.WriteString("\ufeff") // spreadsheet programs then read UTF-8
 	cw := csv.NewWriter(&buf)
@@ -652,19 +647,16 @@ func (h *Handler) writeAuditCSV(w http.ResponseWriter, r *http.Request, f cohort
 	for {
 		page, err := h.svc.Audit.FindAuditEntries(r.Context(), f)
 		if err != nil {
-			h.serviceError(w, r, err)
-			return
+			return err
 		}
 		names, err := h.userNames(r, mentionedUsers(page.Entries))
 		if err != nil {
-			h.serviceError(w, r, err)
-			return
+			return err
 		}
 		for _, e := range page.Entries {
 			if written == auditExportMax {
-				h.errorPage(w, r, http.StatusUnprocessableEntity, "Too many entries",
-					fmt.Sprintf("The filters select more than %d entries. Choose a shorter time range and export again.", auditExportMax))
-				return
+				return &pageError{http.StatusUnprocessableEntity, "Too many entries",
+					fmt.Sprintf("The filters select more than %d entries. Choose a shorter time range and export again.", auditExportMax)}
 			}
 			_ = cw.Write([]string{
 				e.Time.UTC().Format(time.RFC3339), csvio.Guard(e.ActorName), e.ActorUserID, e.ActorKeyID, e.Action,
@@ -680,12 +672,12 @@ func (h *Handler) writeAuditCSV(w http.ResponseWriter, r *http.Request, f cohort
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
-		h.internalError(w, r, err)
-		return
+		return err
 	}
 	file := fmt.Sprintf("%s-%s.csv", name, time.Now().UTC().Format(time.DateOnly))
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
+	return nil
 }

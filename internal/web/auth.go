@@ -83,11 +83,11 @@ func (h *Handler) afterSignIn(next string) string {
 	return "/settings/groups"
 }
 
-func (h *Handler) handleSignInForm(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleSignInForm(w http.ResponseWriter, r *http.Request) error {
 	next := safeNext(r.URL.Query().Get("next"))
 	if _, ok := cohort.ActorFromContext(r.Context()); ok {
 		http.Redirect(w, r, h.afterSignIn(next), http.StatusSeeOther)
-		return
+		return nil
 	}
 	practice := r.URL.Query().Get("practice")
 	if practice == "" {
@@ -97,11 +97,10 @@ func (h *Handler) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := h.signInPage(r, practice)
 	if err != nil {
-		h.internalError(w, r, err)
-		return
+		return err
 	}
 	v.Next = next
-	h.render(w, r, http.StatusOK, "signin", v)
+	return h.render(w, r, http.StatusOK, "signin", v)
 }
 
 // signInFailed is the one message for an unknown practice, an unknown
@@ -109,17 +108,16 @@ func (h *Handler) handleSignInForm(w http.ResponseWriter, r *http.Request) {
 // account where.
 const signInFailed = "The practice, email or password is not right. Check them and try again."
 
-func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) {
-		return
+func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) error {
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	email := strings.TrimSpace(r.PostForm.Get("email"))
 	password := r.PostForm.Get("password")
 	practice := strings.TrimSpace(r.PostForm.Get("practice"))
 	v, err := h.signInPage(r, practice)
 	if err != nil {
-		h.internalError(w, r, err)
-		return
+		return err
 	}
 	v.Email, v.Next = cleanText(email, maxEmailInput), safeNext(r.PostForm.Get("next"))
 	if v.SolePractice != "" && practice == "" {
@@ -132,13 +130,11 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		if v.SolePractice != "" {
 			v.Message = "Enter your email and password."
 		}
-		h.render(w, r, http.StatusUnprocessableEntity, "signin", v)
-		return
+		return h.render(w, r, http.StatusUnprocessableEntity, "signin", v)
 	}
 	if len(practice) > maxPracticeInput || len(email) > maxEmailInput || len(password) > maxPasswordInput {
 		v.Message = signInFailed
-		h.render(w, r, http.StatusUnauthorized, "signin", v)
-		return
+		return h.render(w, r, http.StatusUnauthorized, "signin", v)
 	}
 	// Text no practice or address can hold (control characters, broken
 	// UTF-8) is refused like a wrong password, after the same work, and
@@ -155,15 +151,12 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		if err != nil && cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
 			if cohort.ErrorCode(err) == cohort.ERATELIMIT {
 				v.Message = cohort.ErrorMessage(err)
-				h.render(w, r, http.StatusTooManyRequests, "signin", v)
-				return
+				return h.render(w, r, http.StatusTooManyRequests, "signin", v)
 			}
-			h.internalError(w, r, err)
-			return
+			return err
 		}
 		v.Message = signInFailed
-		h.render(w, r, http.StatusUnauthorized, "signin", v)
-		return
+		return h.render(w, r, http.StatusUnauthorized, "signin", v)
 	}
 	// A fresh session at every sign-in: a session ID planted before
 	// sign-in is never promoted to a signed-in one.
@@ -172,8 +165,7 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	token, _, err := h.svc.Auth.CreateSession(r.Context(), user.ID, h.opts.SessionTTL)
 	if err != nil {
-		h.internalError(w, r, err)
-		return
+		return err
 	}
 	httpx.SetSessionCookie(w, h.opts.SecureCookies, token, h.opts.SessionTTL)
 	http.SetCookie(w, &http.Cookie{
@@ -181,16 +173,17 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		MaxAge: 400 * 24 * 60 * 60, HttpOnly: true, Secure: h.opts.SecureCookies, SameSite: http.SameSiteLaxMode,
 	})
 	http.Redirect(w, r, h.afterSignIn(v.Next), http.StatusSeeOther)
+	return nil
 }
 
 // handleSignOut ends the session on the server, not only in the browser.
-func (h *Handler) handleSignOut(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleSignOut(w http.ResponseWriter, r *http.Request) error {
 	if s := httpx.SessionFrom(r.Context()); s != nil {
 		if err := h.svc.Auth.DeleteSession(r.Context(), s.Token); err != nil && cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
-			h.internalError(w, r, err)
-			return
+			return err
 		}
 	}
 	httpx.ClearSessionCookie(w, h.opts.SecureCookies)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
 }

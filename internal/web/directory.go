@@ -71,7 +71,7 @@ func directoryURL(q string, groups []string, after, before string) string {
 	return "/directory?" + v.Encode()
 }
 
-func (h *Handler) handleDirectory(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleDirectory(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	v := directoryView{Page: h.page(r, "Directory"), Query: cleanText(q.Get("q"), maxQuery), CopyLimit: maxCopyAddresses}
@@ -88,8 +88,7 @@ func (h *Handler) handleDirectory(w http.ResponseWriter, r *http.Request) {
 	groups, searchable, err := h.groupChoices(r, v.GroupQuery, chosenIDs)
 	v.GroupSearch = searchable
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	// Only the workspace's own active groups filter: a foreign or stale ID
 	// in the address is dropped rather than matching nobody.
@@ -107,15 +106,13 @@ func (h *Handler) handleDirectory(w http.ResponseWriter, r *http.Request) {
 	page, err := h.svc.Users.FindUsers(ctx, f)
 	if err != nil && cohort.ErrorCode(err) == cohort.EINVALID {
 		http.Redirect(w, r, directoryURL(v.Query, ids, "", ""), http.StatusSeeOther)
-		return
+		return nil
 	}
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	if v.People, err = h.withGroups(r, page.Users); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v.Matches = page.Total
 	if page.Prev != "" {
@@ -136,8 +133,7 @@ func (h *Handler) handleDirectory(w http.ResponseWriter, r *http.Request) {
 			f.Limit, f.After, f.Before = maxCopyAddresses, "", ""
 			all, err := h.svc.Users.FindUsers(ctx, f)
 			if err != nil {
-				h.serviceError(w, r, err)
-				return
+				return err
 			}
 			everyone = all.Users
 		}
@@ -147,5 +143,5 @@ func (h *Handler) handleDirectory(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Emails, v.EmailsN = strings.Join(emails, ", "), len(emails)
 	}
-	h.render(w, r, http.StatusOK, "directory", v)
+	return h.render(w, r, http.StatusOK, "directory", v)
 }

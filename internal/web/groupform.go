@@ -77,33 +77,35 @@ func readGroupInput(form url.Values) groupInput {
 	return in
 }
 
-func (h *Handler) handleGroupNew(w http.ResponseWriter, r *http.Request) {
-	if !h.requireManager(w, r) {
-		return
+func (h *Handler) handleGroupNew(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireManager(r); err != nil {
+		return err
 	}
 	v := h.newFormView(r, nil)
-	if !h.fillPicker(w, r, &v, "", "", "", memberChoice{}) {
-		return
+	if err := h.fillPicker(r, &v, "", "", "", memberChoice{}); err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "group_form", v)
+	return h.render(w, r, http.StatusOK, "group_form", v)
 }
 
-func (h *Handler) handleGroupEdit(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleGroupEdit(w http.ResponseWriter, r *http.Request) error {
 	// The group first: an unknown or another practice's ID is 404 for
 	// everyone, so the answer never tells whether it exists.
-	g, ok := h.loadGroup(w, r)
-	if !ok || !h.requireManager(w, r) {
-		return
+	g, err := h.loadGroup(r)
+	if err != nil {
+		return err
+	}
+	if err := h.requireManager(r); err != nil {
+		return err
 	}
 	if g.Archived() {
-		h.renderGroupView(w, r, http.StatusOK, g, "This group is archived, so it cannot be edited. Restore it to make changes.")
-		return
+		return h.renderGroupView(w, r, http.StatusOK, g, "This group is archived, so it cannot be edited. Restore it to make changes.")
 	}
 	v := h.newFormView(r, g)
-	if !h.fillPicker(w, r, &v, "", "", "", memberChoice{}) {
-		return
+	if err := h.fillPicker(r, &v, "", "", "", memberChoice{}); err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "group_form", v)
+	return h.render(w, r, http.StatusOK, "group_form", v)
 }
 
 // newFormView starts the form for a new group (g nil) or for editing g,
@@ -125,16 +127,14 @@ func (h *Handler) newFormView(r *http.Request, g *cohort.Group) groupFormView {
 	}
 }
 
-// fillPicker loads the picker into v; on failure it answers and returns
-// false.
-func (h *Handler) fillPicker(w http.ResponseWriter, r *http.Request, v *groupFormView, q, after, before string, c memberChoice) bool {
+// fillPicker loads the picker into v.
+func (h *Handler) fillPicker(r *http.Request, v *groupFormView, q, after, before string, c memberChoice) error {
 	p, err := h.loadPicker(r.Context(), v.GroupID, q, after, before, c)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return false
+		return err
 	}
 	v.Picker = p
-	return true
+	return nil
 }
 
 // echo puts the typed input back into the form.
@@ -203,94 +203,111 @@ func (h *Handler) archivedNote(r *http.Request, v *groupFormView, name, self str
 	return false, nil
 }
 
-func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) {
-	if !h.requireManager(w, r) || !h.parseForm(w, r) {
-		return
+func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireManager(r); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	in := readGroupInput(r.PostForm)
 	v := h.newFormView(r, nil)
 	v.echo(in)
 	choice, _ := h.normalize(r.Context(), "", in.choice)
 	if in.op != "save" {
-		if in.op == "add_all" && !h.addAllMatching(w, r, "", in.q, &choice) {
-			return
+		if in.op == "add_all" {
+			if err := h.addAllMatching(r, "", in.q, &choice); err != nil {
+				return err
+			}
 		}
-		if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
-			h.render(w, r, http.StatusOK, "group_form", v)
+		if err := h.fillPicker(r, &v, in.q, in.after, in.before, choice); err != nil {
+			return err
 		}
-		return
+		return h.render(w, r, http.StatusOK, "group_form", v)
 	}
 	name, description, ok := v.validate(in)
 	status := http.StatusUnprocessableEntity
 	if ok {
 		note, err := h.archivedNote(r, &v, name, "", in)
 		if err != nil {
-			h.serviceError(w, r, err)
-			return
+			return err
 		}
 		if !note {
 			g, err := h.svc.Groups.CreateGroup(r.Context(), cohort.GroupCreate{Name: name, Description: description, MemberIDs: slices.Sorted(maps.Keys(choice.add))})
 			if err == nil {
 				http.Redirect(w, r, doneURL("created", g), http.StatusSeeOther)
-				return
+				return nil
 			}
 			if code := cohort.ErrorCode(err); code != cohort.EINVALID && code != cohort.ECONFLICT {
-				h.serviceError(w, r, err)
-				return
+				return err
 			}
 			h.storeErrors(r, &v, name, err)
-			status = statusFor(err)
+			status = errorStatus(err)
 		} else {
 			status = http.StatusOK
 		}
 	}
-	if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
-		h.render(w, r, status, "group_form", v)
+	if err := h.fillPicker(r, &v, in.q, in.after, in.before, choice); err != nil {
+		return err
 	}
-}
-
-func statusFor(err error) int {
-	switch cohort.ErrorCode(err) {
-	case cohort.ECONFLICT, cohort.ESTALE, cohort.EARCHIVED:
-		return http.StatusConflict
-	}
-	return http.StatusUnprocessableEntity
+	return h.render(w, r, status, "group_form", v)
 }
 
 // staleMessage is shown with the current version of a group when a save
 // was made against an older one.
 const staleMessage = "This group was changed by someone else while you were editing, so your changes were not saved. Here is the current version: make your changes again and select Save."
 
-func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
-	g, ok := h.loadGroup(w, r)
-	if !ok || !h.requireManager(w, r) || !h.parseForm(w, r) {
-		return
+// Why an archived group's page is shown instead of the form that was
+// posted: it was archived before the form was sent, or while it was
+// being edited.
+const (
+	archivedNotSaved     = "This group is archived, so it cannot be edited and nothing was saved. Restore it to make changes."
+	archivedWhileEditing = "Someone archived this group while you were editing, so nothing was saved. Restore it to make changes."
+)
+
+// handleGroupUpdate saves the edit form, or shows it again for a picker
+// search or page. Whether the group is still the version the form was
+// made from, and still active, is decided once, by UpdateGroup inside its
+// transaction; this handler only reads the form and shows the answer.
+func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) error {
+	g, err := h.loadGroup(r)
+	if err != nil {
+		return err
 	}
-	if g.Archived() {
-		h.renderGroupView(w, r, http.StatusConflict, g, "This group is archived, so it cannot be edited and nothing was saved. Restore it to make changes.")
-		return
+	if err := h.requireManager(r); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	in := readGroupInput(r.PostForm)
-	v := h.newFormView(r, g)
-	if in.version == 0 || in.version != g.Version && in.op == "save" {
-		h.renderStale(w, r, g)
-		return
+	if in.version == 0 {
+		// A form without its version cannot say what it was made from:
+		// show the group as it is now.
+		return h.renderStale(w, r, g)
 	}
+	if in.op != "save" && g.Archived() {
+		// A search or page of the picker saves nothing, but an archived
+		// group has no form to show it on.
+		return h.renderGroupView(w, r, http.StatusConflict, g, archivedNotSaved)
+	}
+	v := h.newFormView(r, g)
 	v.Version = in.version
 	v.echo(in)
 	choice, err := h.normalize(r.Context(), g.ID, in.choice)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	if in.op != "save" {
-		if in.op == "add_all" && !h.addAllMatching(w, r, g.ID, in.q, &choice) {
-			return
+		if in.op == "add_all" {
+			if err := h.addAllMatching(r, g.ID, in.q, &choice); err != nil {
+				return err
+			}
 		}
-		if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
-			h.render(w, r, http.StatusOK, "group_form", v)
+		if err := h.fillPicker(r, &v, in.q, in.after, in.before, choice); err != nil {
+			return err
 		}
-		return
+		return h.render(w, r, http.StatusOK, "group_form", v)
 	}
 	name, description, ok := v.validate(in)
 	status := http.StatusUnprocessableEntity
@@ -298,8 +315,7 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 		note := false
 		if cohort.NameKey(name) != cohort.NameKey(g.Name) {
 			if note, err = h.archivedNote(r, &v, name, g.ID, in); err != nil {
-				h.serviceError(w, r, err)
-				return
+				return err
 			}
 		}
 		if !note {
@@ -310,52 +326,48 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) {
 				Remove:      slices.Sorted(maps.Keys(choice.remove)),
 				IfVersion:   in.version,
 			})
-			switch code := cohort.ErrorCode(err); code {
+			switch cohort.ErrorCode(err) {
 			case "":
 				http.Redirect(w, r, doneURL("saved", updated), http.StatusSeeOther)
-				return
-			case cohort.ESTALE:
-				h.renderStale(w, r, g)
-				return
-			case cohort.EARCHIVED:
-				current, ferr := h.svc.Groups.FindGroupByID(r.Context(), g.ID)
-				if ferr != nil {
-					h.serviceError(w, r, ferr)
-					return
-				}
-				h.renderGroupView(w, r, http.StatusConflict, current, "Someone archived this group while you were editing, so nothing was saved. Restore it to make changes.")
-				return
+				return nil
+			case cohort.ESTALE, cohort.EARCHIVED:
+				return h.renderStale(w, r, g)
 			case cohort.EINVALID, cohort.ECONFLICT:
 				h.storeErrors(r, &v, name, err)
-				status = statusFor(err)
+				status = errorStatus(err)
 			default:
-				h.serviceError(w, r, err)
-				return
+				return err
 			}
 		} else {
 			status = http.StatusOK
 		}
 	}
-	if h.fillPicker(w, r, &v, in.q, in.after, in.before, choice) {
-		h.render(w, r, status, "group_form", v)
+	if err := h.fillPicker(r, &v, in.q, in.after, in.before, choice); err != nil {
+		return err
 	}
+	return h.render(w, r, status, "group_form", v)
 }
 
-// renderStale shows the group as it is now, with the stale-edit message.
-func (h *Handler) renderStale(w http.ResponseWriter, r *http.Request, old *cohort.Group) {
+// renderStale answers a save the store refused as stale or archived (or
+// a form without its version) with the group as it is now: the form with
+// the stale-edit message, or the read-only page when it is archived. old
+// is the group as this request first read it.
+func (h *Handler) renderStale(w http.ResponseWriter, r *http.Request, old *cohort.Group) error {
 	g, err := h.svc.Groups.FindGroupByID(r.Context(), old.ID)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	if g.Archived() {
-		h.renderGroupView(w, r, http.StatusConflict, g, "Someone archived this group while you were editing, so nothing was saved. Restore it to make changes.")
-		return
+		msg := archivedWhileEditing
+		if old.Archived() {
+			msg = archivedNotSaved
+		}
+		return h.renderGroupView(w, r, http.StatusConflict, g, msg)
 	}
 	v := h.newFormView(r, g)
 	v.Message = staleMessage
-	if !h.fillPicker(w, r, &v, "", "", "", memberChoice{}) {
-		return
+	if err := h.fillPicker(r, &v, "", "", "", memberChoice{}); err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusConflict, "group_form", v)
+	return h.render(w, r, http.StatusConflict, "group_form", v)
 }

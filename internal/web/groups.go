@@ -81,7 +81,7 @@ func (h *Handler) flash(r *http.Request) string {
 	return fmt.Sprintf(format, g.Name)
 }
 
-func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	q := r.URL.Query()
 	v := groupListView{
@@ -93,8 +93,7 @@ func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) {
 	v.Flash = h.flash(r)
 	active, archived, err := h.svc.Groups.CountGroups(ctx)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v.ActiveCount, v.ArchivedCount = active, archived
 	status := cohort.StatusActive
@@ -116,10 +115,9 @@ func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) {
 		if cohort.ErrorCode(err) == cohort.EINVALID {
 			// A cursor from another listing or an old link: start over.
 			http.Redirect(w, r, listURL(v.Archived, v.Query, "", ""), http.StatusSeeOther)
-			return
+			return nil
 		}
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v.Groups, v.Matches = page.Groups, page.Total
 	v.ActiveURL = listURL(false, v.Query, "", "")
@@ -131,7 +129,7 @@ func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) {
 	if page.Next != "" {
 		v.NextURL = listURL(v.Archived, v.Query, page.Next, "")
 	}
-	h.render(w, r, http.StatusOK, "groups", v)
+	return h.render(w, r, http.StatusOK, "groups", v)
 }
 
 // groupView is the read-only page of one group: every staff member may
@@ -151,33 +149,30 @@ type groupView struct {
 	History *historySection
 }
 
-func (h *Handler) loadGroup(w http.ResponseWriter, r *http.Request) (*cohort.Group, bool) {
+func (h *Handler) loadGroup(r *http.Request) (*cohort.Group, error) {
 	id := r.PathValue("id")
 	if !validID(id) {
-		h.notFound(w, r, "There is no such group. It may have been removed, or the link is wrong.")
-		return nil, false
+		return nil, notFound("There is no such group. It may have been removed, or the link is wrong.")
 	}
 	g, err := h.svc.Groups.FindGroupByID(r.Context(), id)
 	if err != nil {
 		if cohort.ErrorCode(err) == cohort.ENOTFOUND {
-			h.notFound(w, r, "There is no such group. It may have been removed, or the link is wrong.")
-			return nil, false
+			return nil, notFound("There is no such group. It may have been removed, or the link is wrong.")
 		}
-		h.serviceError(w, r, err)
-		return nil, false
+		return nil, err
 	}
-	return g, true
+	return g, nil
 }
 
-func (h *Handler) handleGroupView(w http.ResponseWriter, r *http.Request) {
-	g, ok := h.loadGroup(w, r)
-	if !ok {
-		return
+func (h *Handler) handleGroupView(w http.ResponseWriter, r *http.Request) error {
+	g, err := h.loadGroup(r)
+	if err != nil {
+		return err
 	}
-	h.renderGroupView(w, r, http.StatusOK, g, "")
+	return h.renderGroupView(w, r, http.StatusOK, g, "")
 }
 
-func (h *Handler) renderGroupView(w http.ResponseWriter, r *http.Request, status int, g *cohort.Group, msg string) {
+func (h *Handler) renderGroupView(w http.ResponseWriter, r *http.Request, status int, g *cohort.Group, msg string) error {
 	q := r.URL.Query()
 	page, err := h.svc.Groups.FindMembers(r.Context(), g.ID, cohort.UserFilter{
 		Status: cohort.StatusActive,
@@ -189,8 +184,7 @@ func (h *Handler) renderGroupView(w http.ResponseWriter, r *http.Request, status
 		page, err = h.svc.Groups.FindMembers(r.Context(), g.ID, cohort.UserFilter{Status: cohort.StatusActive, Limit: membersPerPage})
 	}
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v := groupView{
 		Page:      h.settingsPage(r, "groups", g.Name),
@@ -207,29 +201,31 @@ func (h *Handler) renderGroupView(w http.ResponseWriter, r *http.Request, status
 	if page.Next != "" {
 		v.NextURL = base + "?" + url.Values{"after": {page.Next}}.Encode()
 	}
-	h.render(w, r, status, "group", v)
+	return h.render(w, r, status, "group", v)
 }
 
-// requireManager answers 403 unless the actor manages groups.
-func (h *Handler) requireManager(w http.ResponseWriter, r *http.Request) bool {
+// requireManager refuses (403) unless the actor manages groups.
+func (h *Handler) requireManager(r *http.Request) error {
 	if ctxActor(r.Context()).CanManageGroups() {
-		return true
+		return nil
 	}
-	h.forbidden(w, r, "Only the account owner, practitioner admins and practice managers can change groups. You can still view them.")
-	return false
+	return forbidden("Only the account owner, practitioner admins and practice managers can change groups. You can still view them.")
 }
 
-func (h *Handler) handleGroupArchive(w http.ResponseWriter, r *http.Request) {
-	g, ok := h.loadGroup(w, r)
-	if !ok || !h.requireManager(w, r) {
-		return
-	}
-	g, err := h.svc.Groups.ArchiveGroup(r.Context(), g.ID, 0)
+func (h *Handler) handleGroupArchive(w http.ResponseWriter, r *http.Request) error {
+	g, err := h.loadGroup(r)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
+	}
+	if err := h.requireManager(r); err != nil {
+		return err
+	}
+	g, err = h.svc.Groups.ArchiveGroup(r.Context(), g.ID, 0)
+	if err != nil {
+		return err
 	}
 	http.Redirect(w, r, doneURL("archived", g), http.StatusSeeOther)
+	return nil
 }
 
 // restoreView offers to restore a group under another name when an
@@ -242,42 +238,44 @@ type restoreView struct {
 	Errors  map[string][]string
 }
 
-func (h *Handler) handleGroupRestore(w http.ResponseWriter, r *http.Request) {
-	g, ok := h.loadGroup(w, r)
-	if !ok || !h.requireManager(w, r) {
-		return
+func (h *Handler) handleGroupRestore(w http.ResponseWriter, r *http.Request) error {
+	g, err := h.loadGroup(r)
+	if err != nil {
+		return err
 	}
-	if !h.parseForm(w, r) {
-		return
+	if err := h.requireManager(r); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	newName := ""
 	if _, asked := r.PostForm["name"]; asked {
-		var err error
 		newName, err = cohort.ValidateGroupName(r.PostForm.Get("name"))
 		if err != nil {
-			h.renderRestore(w, r, http.StatusUnprocessableEntity, g, cleanText(r.PostForm.Get("name"), 2*cohort.GroupNameMax), cohort.ErrorMessage(err))
-			return
+			return h.renderRestore(w, r, http.StatusUnprocessableEntity, g, cleanText(r.PostForm.Get("name"), 2*cohort.GroupNameMax), cohort.ErrorMessage(err))
 		}
 	}
 	restored, err := h.svc.Groups.RestoreGroup(r.Context(), g.ID, newName, 0)
 	switch cohort.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, doneURL("restored", restored), http.StatusSeeOther)
+		return nil
 	case cohort.ECONFLICT:
 		name := newName
 		if name == "" {
 			name = g.Name
 		}
 		msg := fmt.Sprintf("An active group is already named %q. Restore this group under another name, or rename the other group first.", h.activeNameHolder(r, name))
-		h.renderRestore(w, r, http.StatusConflict, g, newName, msg)
+		return h.renderRestore(w, r, http.StatusConflict, g, newName, msg)
 	case cohort.EINVALID:
-		h.renderRestore(w, r, http.StatusUnprocessableEntity, g, newName, cohort.ErrorMessage(err))
+		return h.renderRestore(w, r, http.StatusUnprocessableEntity, g, newName, cohort.ErrorMessage(err))
 	default:
-		h.serviceError(w, r, err)
+		return err
 	}
 }
 
-func (h *Handler) renderRestore(w http.ResponseWriter, r *http.Request, status int, g *cohort.Group, newName, msg string) {
+func (h *Handler) renderRestore(w http.ResponseWriter, r *http.Request, status int, g *cohort.Group, newName, msg string) error {
 	v := restoreView{
 		Page:    h.settingsPage(r, "groups", "Restore under another name"),
 		Group:   g,
@@ -287,7 +285,7 @@ func (h *Handler) renderRestore(w http.ResponseWriter, r *http.Request, status i
 	if newName != "" || status == http.StatusUnprocessableEntity {
 		v.Errors = map[string][]string{"name": {msg}}
 	}
-	h.render(w, r, status, "group_restore", v)
+	return h.render(w, r, status, "group_restore", v)
 }
 
 // activeNameHolder returns the name as the active group holding it spells

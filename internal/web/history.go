@@ -55,10 +55,13 @@ func (h *Handler) groupHistory(r *http.Request, g *cohort.Group) *historySection
 }
 
 // handleGroupHistoryCSV exports every audit entry of one group.
-func (h *Handler) handleGroupHistoryCSV(w http.ResponseWriter, r *http.Request) {
-	g, ok := h.loadGroup(w, r)
-	if !ok || !h.requireAuditReader(w, r) {
-		return
+func (h *Handler) handleGroupHistoryCSV(w http.ResponseWriter, r *http.Request) error {
+	g, err := h.loadGroup(r)
+	if err != nil {
+		return err
 	}
-	h.writeAuditCSV(w, r, cohort.AuditFilter{TargetType: "group", TargetID: g.ID}, "cohort-group-history")
+	if err := h.requireAuditReader(r); err != nil {
+		return err
+	}
+	return h.writeAuditCSV(w, r, cohort.AuditFilter{TargetType: "group", TargetID: g.ID}, "cohort-group-history")
 }

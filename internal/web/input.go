@@ -98,21 +98,19 @@ func parseVersion(s string) int64 {
 // Search boxes take at most this many characters.
 const maxQuery = 100
 
-// parseForm reads a posted form; on failure it answers 413 (too large)
-// or 400 and returns false.
-func (h *Handler) parseForm(w http.ResponseWriter, r *http.Request) bool {
+// parseForm reads a posted form; a form it cannot read is refused with
+// 413 (too large) or 400.
+func (h *Handler) parseForm(r *http.Request) error {
 	err := r.ParseForm()
 	if err == nil {
-		return true
+		return nil
 	}
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		h.errorPage(w, r, http.StatusRequestEntityTooLarge, "Request too large",
-			"The form is larger than Cohort accepts. Choose fewer staff at once and try again.")
-		return false
+		return &pageError{http.StatusRequestEntityTooLarge, "Request too large",
+			"The form is larger than Cohort accepts. Choose fewer staff at once and try again."}
 	}
-	h.errorPage(w, r, http.StatusBadRequest, "Bad request", "The form could not be read. Reload the page and try again.")
-	return false
+	return &pageError{http.StatusBadRequest, "Bad request", "The form could not be read. Reload the page and try again."}
 }
 
 // markFields puts a refused save's field messages on a form through mark:

@@ -44,39 +44,51 @@ func (h *Handler) userPasswordPage(r *http.Request, u *cohort.User) passwordView
 	return passwordView{Page: h.settingsPage(r, "users", "Set password"), User: u, Action: userURL(u) + "/password"}
 }
 
-// requirePasswordSetter answers 403 for the account owner's password:
+// requirePasswordSetter refuses (403) the account owner's password:
 // only the owner sets it, under Change password.
-func (h *Handler) requirePasswordSetter(w http.ResponseWriter, r *http.Request, u *cohort.User) bool {
+func (h *Handler) requirePasswordSetter(r *http.Request, u *cohort.User) error {
 	if !u.IsOwner || ctxActor(r.Context()).UserID == u.ID {
-		return true
+		return nil
 	}
-	h.forbidden(w, r, "Only the account owner sets their own password, under Change password.")
-	return false
+	return forbidden("Only the account owner sets their own password, under Change password.")
 }
 
-func (h *Handler) handleUserPasswordForm(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireUserManager(w, r) || !h.requirePasswordSetter(w, r, u) {
-		return
+func (h *Handler) handleUserPasswordForm(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "password", h.userPasswordPage(r, u))
+	if err := h.requireUserManager(r); err != nil {
+		return err
+	}
+	if err := h.requirePasswordSetter(r, u); err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "password", h.userPasswordPage(r, u))
 }
 
-func (h *Handler) handleUserPassword(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireUserManager(w, r) || !h.requirePasswordSetter(w, r, u) || !h.parseForm(w, r) {
-		return
+func (h *Handler) handleUserPassword(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
+	}
+	if err := h.requireUserManager(r); err != nil {
+		return err
+	}
+	if err := h.requirePasswordSetter(r, u); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	v := h.userPasswordPage(r, u)
 	p := r.PostForm.Get("password")
 	v.checkNewPassword(p, r.PostForm.Get("password_again"))
 	if len(v.Errors) > 0 {
-		h.render(w, r, http.StatusUnprocessableEntity, "password", v)
-		return
+		return h.render(w, r, http.StatusUnprocessableEntity, "password", v)
 	}
 	if err := h.svc.Users.SetPassword(r.Context(), u.ID, p); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	// The person signs in with the new password: sessions made with the
 	// old one end (except this one, when managers set their own).
@@ -85,23 +97,23 @@ func (h *Handler) handleUserPassword(w http.ResponseWriter, r *http.Request) {
 		keep = a.SessionID
 	}
 	if err := h.svc.Auth.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, userURL(u)+"?done=password", http.StatusSeeOther)
+	return nil
 }
 
 func (h *Handler) ownPasswordPage(r *http.Request) passwordView {
 	return passwordView{Page: h.page(r, "Change password"), Action: "/account/password"}
 }
 
-func (h *Handler) handleOwnPasswordForm(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "password", h.ownPasswordPage(r))
+func (h *Handler) handleOwnPasswordForm(w http.ResponseWriter, r *http.Request) error {
+	return h.render(w, r, http.StatusOK, "password", h.ownPasswordPage(r))
 }
 
-func (h *Handler) handleOwnPassword(w http.ResponseWriter, r *http.Request) {
-	if !h.parseForm(w, r) {
-		return
+func (h *Handler) handleOwnPassword(w http.ResponseWriter, r *http.Request) error {
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	ctx := r.Context()
 	a := ctxActor(ctx)
@@ -109,8 +121,7 @@ func (h *Handler) handleOwnPassword(w http.ResponseWriter, r *http.Request) {
 	current := r.PostForm.Get("current_password")
 	me, err := h.svc.Users.FindUserByID(ctx, a.UserID)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	// The current password proves it is the person, not someone at an
 	// unlocked screen.
@@ -118,18 +129,15 @@ func (h *Handler) handleOwnPassword(w http.ResponseWriter, r *http.Request) {
 	if current != "" && len(current) <= maxPasswordInput {
 		ws, err := h.svc.Workspaces.FindWorkspaceByID(ctx, me.WorkspaceID)
 		if err != nil {
-			h.serviceError(w, r, err)
-			return
+			return err
 		}
 		u, err := h.svc.Auth.Authenticate(ctx, cohort.Credentials{Practice: ws.Slug, Email: me.Email, Password: current})
 		if err != nil && cohort.ErrorCode(err) != cohort.EUNAUTHORIZED {
 			if cohort.ErrorCode(err) == cohort.ERATELIMIT {
 				v.fieldError("current_password", cohort.ErrorMessage(err))
-				h.render(w, r, http.StatusTooManyRequests, "password", v)
-				return
+				return h.render(w, r, http.StatusTooManyRequests, "password", v)
 			}
-			h.serviceError(w, r, err)
-			return
+			return err
 		}
 		ok = u != nil && u.ID == me.ID
 	}
@@ -138,19 +146,16 @@ func (h *Handler) handleOwnPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	v.checkNewPassword(r.PostForm.Get("password"), r.PostForm.Get("password_again"))
 	if len(v.Errors) > 0 {
-		h.render(w, r, http.StatusUnprocessableEntity, "password", v)
-		return
+		return h.render(w, r, http.StatusUnprocessableEntity, "password", v)
 	}
 	if err := h.svc.Users.SetPassword(ctx, me.ID, r.PostForm.Get("password")); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	// Other browsers signed in with the old password are signed out.
 	if err := h.svc.Auth.DeleteUserSessions(ctx, me.ID, a.SessionID); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v = h.ownPasswordPage(r)
 	v.Flash = "Your password is changed. Other browsers you were signed in on are signed out."
-	h.render(w, r, http.StatusOK, "password", v)
+	return h.render(w, r, http.StatusOK, "password", v)
 }

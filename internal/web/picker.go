@@ -215,34 +215,31 @@ func (h *Handler) loadPicker(ctx context.Context, groupID, q, after, before stri
 // handlePicker answers picker.js with the picker's results as an HTML
 // fragment. Checkboxes show the stored membership; the script re-applies
 // the choices the manager made on the page.
-func (h *Handler) handlePicker(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handlePicker(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	groupID := q.Get("group")
 	if groupID != "" {
 		if !validID(groupID) {
-			h.notFound(w, r, "There is no such group.")
-			return
+			return notFound("There is no such group.")
 		}
 		if _, err := h.svc.Groups.FindGroupByID(r.Context(), groupID); err != nil {
-			h.serviceError(w, r, err)
-			return
+			return err
 		}
 	}
-	if !h.requireManager(w, r) {
-		return
+	if err := h.requireManager(r); err != nil {
+		return err
 	}
 	v, err := h.loadPicker(r.Context(), groupID, cleanText(q.Get("q"), maxQuery), cleanCursor(q.Get("after")), cleanCursor(q.Get("before")), memberChoice{})
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	var buf bytes.Buffer
 	if err := h.tmpl.fragment(&buf, "picker", v); err != nil {
-		h.internalError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(buf.Bytes())
+	return nil
 }
 
 // maxAddAll bounds "Add all": one click adds at most this many staff, so
@@ -253,21 +250,20 @@ const maxAddAll = 1000
 // addAllMatching chooses every active staff member who matches q and is
 // not yet in the group ("" for a new group): the picker's "Add all". The
 // choice is only made, not saved: Save saves it with the rest of the
-// form. On failure it answers and returns false.
-func (h *Handler) addAllMatching(w http.ResponseWriter, r *http.Request, groupID, q string, c *memberChoice) bool {
+// form.
+func (h *Handler) addAllMatching(r *http.Request, groupID, q string, c *memberChoice) error {
 	page, err := h.svc.Users.FindUsers(r.Context(), cohort.UserFilter{Status: cohort.StatusActive, Query: q,
 		ExcludeGroupID: groupID, Limit: maxAddAll})
 	if err != nil {
-		h.serviceError(w, r, err)
-		return false
+		return err
 	}
 	if page.Total > maxAddAll {
 		// The button is not offered then; a hand-made request adds no one.
-		return true
+		return nil
 	}
 	for _, u := range page.Users {
 		delete(c.remove, u.ID)
 		c.add[u.ID] = true
 	}
-	return true
+	return nil
 }

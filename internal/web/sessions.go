@@ -22,7 +22,7 @@ type sessionsView struct {
 }
 
 func (h *Handler) sessionRoutes() []httpx.Route {
-	f := func(fn http.HandlerFunc) http.Handler { return fn }
+	f := h.serve
 	return []httpx.Route{
 		{Method: "GET", Pattern: "/account/sessions", Handler: f(h.handleOwnSessionsForm)},
 		{Method: "POST", Pattern: "/account/sessions", Handler: f(h.handleOwnSessionsEnd)},
@@ -31,61 +31,66 @@ func (h *Handler) sessionRoutes() []httpx.Route {
 	}
 }
 
-func (h *Handler) handleOwnSessionsForm(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "sessions", sessionsView{Page: h.page(r, "Sign out everywhere"), Action: "/account/sessions"})
+func (h *Handler) handleOwnSessionsForm(w http.ResponseWriter, r *http.Request) error {
+	return h.render(w, r, http.StatusOK, "sessions", sessionsView{Page: h.page(r, "Sign out everywhere"), Action: "/account/sessions"})
 }
 
 // handleOwnSessionsEnd ends every session of the person, this one too,
 // and sends them to the sign-in page.
-func (h *Handler) handleOwnSessionsEnd(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleOwnSessionsEnd(w http.ResponseWriter, r *http.Request) error {
 	if err := h.svc.Auth.DeleteUserSessions(r.Context(), ctxActor(r.Context()).UserID, ""); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	httpx.ClearSessionCookie(w, h.opts.SecureCookies)
 	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
 }
 
-// requireOwnerForSessions answers 403 unless the actor is the account
+// requireOwnerForSessions refuses (403) unless the actor is the account
 // owner. The user is looked up first, so another practice's ID is 404.
-func (h *Handler) requireOwnerForSessions(w http.ResponseWriter, r *http.Request) bool {
+func (h *Handler) requireOwnerForSessions(r *http.Request) error {
 	if ctxActor(r.Context()).IsOwner {
-		return true
+		return nil
 	}
-	h.forbidden(w, r, "Only the account owner can sign other staff out everywhere. To sign yourself out everywhere, use Sign out everywhere under your account.")
-	return false
+	return forbidden("Only the account owner can sign other staff out everywhere. To sign yourself out everywhere, use Sign out everywhere under your account.")
 }
 
 func (h *Handler) userSessionsPage(r *http.Request, u *cohort.User) sessionsView {
 	return sessionsView{Page: h.settingsPage(r, "users", "Sign out everywhere"), User: u, Action: userURL(u) + "/sessions"}
 }
 
-func (h *Handler) handleUserSessionsForm(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireOwnerForSessions(w, r) {
-		return
+func (h *Handler) handleUserSessionsForm(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
+	}
+	if err := h.requireOwnerForSessions(r); err != nil {
+		return err
 	}
 	v := h.userSessionsPage(r, u)
 	if r.URL.Query().Get("done") == "1" {
 		v.Flash = u.Name() + " is signed out of every browser. They can sign in again with their password."
 	}
-	h.render(w, r, http.StatusOK, "sessions", v)
+	return h.render(w, r, http.StatusOK, "sessions", v)
 }
 
 // handleUserSessionsEnd ends every session of a staff member. When the
 // owner picks themselves, the session in use is kept.
-func (h *Handler) handleUserSessionsEnd(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireOwnerForSessions(w, r) {
-		return
+func (h *Handler) handleUserSessionsEnd(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
+	}
+	if err := h.requireOwnerForSessions(r); err != nil {
+		return err
 	}
 	keep := ""
 	if a := ctxActor(r.Context()); a.UserID == u.ID {
 		keep = a.SessionID
 	}
 	if err := h.svc.Auth.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, userURL(u)+"/sessions?done=1", http.StatusSeeOther)
+	return nil
 }

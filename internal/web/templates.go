@@ -117,16 +117,14 @@ func (t *templates) fragment(w io.Writer, name string, data any) error {
 
 // handleStatic serves the embedded CSS and scripts. A versioned URL may be
 // cached for a year; the version changes with the content.
-func (h *Handler) handleStatic(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleStatic(w http.ResponseWriter, r *http.Request) error {
 	name := r.PathValue("file")
 	if _, ok := staticVersion[name]; !ok {
-		h.errorPage(w, r, http.StatusNotFound, "Not found", "There is no such file.")
-		return
+		return notFound("There is no such file.")
 	}
 	b, err := assets.ReadFile("static/" + name)
 	if err != nil {
-		h.internalError(w, r, err)
-		return
+		return err
 	}
 	ct := mime.TypeByExtension(path.Ext(name))
 	if ct == "" {
@@ -139,4 +137,5 @@ func (h *Handler) handleStatic(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-cache")
 	}
 	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(b))
+	return nil
 }

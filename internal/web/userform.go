@@ -67,16 +67,19 @@ func (v *userFormView) storeFields(err error) {
 	v.Message = notSaved
 }
 
-func (h *Handler) handleUserNew(w http.ResponseWriter, r *http.Request) {
-	if !h.requireUserManager(w, r) {
-		return
+func (h *Handler) handleUserNew(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireUserManager(r); err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "user_form", h.newUserForm(r, nil))
+	return h.render(w, r, http.StatusOK, "user_form", h.newUserForm(r, nil))
 }
 
-func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) {
-	if !h.requireUserManager(w, r) || !h.parseForm(w, r) {
-		return
+func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireUserManager(r); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	form := r.PostForm
 	v := h.newUserForm(r, nil)
@@ -100,45 +103,56 @@ func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(v.Errors) > 0 {
 		v.Message = notSaved
-		h.render(w, r, http.StatusUnprocessableEntity, "user_form", v)
-		return
+		return h.render(w, r, http.StatusUnprocessableEntity, "user_form", v)
 	}
 	u, err := h.svc.Users.CreateUser(r.Context(), c)
 	switch cohort.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, userURL(u)+"?done=created", http.StatusSeeOther)
+		return nil
 	case cohort.EINVALID, cohort.ECONFLICT:
 		v.storeFields(err)
-		h.render(w, r, statusFor(err), "user_form", v)
+		return h.render(w, r, errorStatus(err), "user_form", v)
 	default:
-		h.serviceError(w, r, err)
+		return err
 	}
 }
 
-func (h *Handler) handleUserEdit(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireUserManager(w, r) {
-		return
+func (h *Handler) handleUserEdit(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "user_form", h.newUserForm(r, u))
+	if err := h.requireUserManager(r); err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "user_form", h.newUserForm(r, u))
 }
 
 // staleUserMessage is shown with the current version of a staff member
 // when a save was made against an older one.
 const staleUserMessage = "This staff member was changed by someone else while you were editing, so your changes were not saved. Here is the current version: make your changes again and select Save."
 
-func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireUserManager(w, r) || !h.parseForm(w, r) {
-		return
+// handleUserUpdate saves the edit form. Whether the staff member is still
+// the version the form was made from is decided once, by UpdateUser inside
+// its transaction.
+func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
+	}
+	if err := h.requireUserManager(r); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	form := r.PostForm
 	version := parseVersion(form.Get("version"))
-	if version == 0 || version != u.Version {
-		v := h.newUserForm(r, u)
-		v.Message = staleUserMessage
-		h.render(w, r, http.StatusConflict, "user_form", v)
-		return
+	if version == 0 {
+		// A form without its version cannot say what it was made from:
+		// show the staff member as they are now.
+		return h.renderUserStale(w, r, u)
 	}
 	v := h.newUserForm(r, u)
 	v.echo(form)
@@ -147,26 +161,30 @@ func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) {
 	upd := cohort.UserUpdate{Email: &email, GivenName: &given, FamilyName: &family, Role: &role, IfVersion: version}
 	if err := upd.Validate(); err != nil {
 		v.storeFields(err)
-		h.render(w, r, http.StatusUnprocessableEntity, "user_form", v)
-		return
+		return h.render(w, r, http.StatusUnprocessableEntity, "user_form", v)
 	}
-	_, err := h.svc.Users.UpdateUser(r.Context(), u.ID, upd)
+	_, err = h.svc.Users.UpdateUser(r.Context(), u.ID, upd)
 	switch cohort.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, userURL(u)+"?done=saved", http.StatusSeeOther)
+		return nil
 	case cohort.ESTALE:
-		current, ferr := h.svc.Users.FindUserByID(r.Context(), u.ID)
-		if ferr != nil {
-			h.serviceError(w, r, ferr)
-			return
+		current, err := h.svc.Users.FindUserByID(r.Context(), u.ID)
+		if err != nil {
+			return err
 		}
-		v := h.newUserForm(r, current)
-		v.Message = staleUserMessage
-		h.render(w, r, http.StatusConflict, "user_form", v)
+		return h.renderUserStale(w, r, current)
 	case cohort.EINVALID, cohort.ECONFLICT:
 		v.storeFields(err)
-		h.render(w, r, statusFor(err), "user_form", v)
+		return h.render(w, r, errorStatus(err), "user_form", v)
 	default:
-		h.serviceError(w, r, err)
+		return err
 	}
+}
+
+// renderUserStale shows u's form as u is now, with the stale-edit message.
+func (h *Handler) renderUserStale(w http.ResponseWriter, r *http.Request, u *cohort.User) error {
+	v := h.newUserForm(r, u)
+	v.Message = staleUserMessage
+	return h.render(w, r, http.StatusConflict, "user_form", v)
 }

@@ -15,13 +15,12 @@ import (
 
 const usersPerPage = 50
 
-// requireUserManager answers 403 unless the actor manages staff.
-func (h *Handler) requireUserManager(w http.ResponseWriter, r *http.Request) bool {
+// requireUserManager refuses (403) unless the actor manages staff.
+func (h *Handler) requireUserManager(r *http.Request) error {
 	if ctxActor(r.Context()).CanManageUsers() {
-		return true
+		return nil
 	}
-	h.forbidden(w, r, "Only the account owner, practitioner admins and practice managers can manage staff. You can find your colleagues in the Directory.")
-	return false
+	return forbidden("Only the account owner, practitioner admins and practice managers can manage staff. You can find your colleagues in the Directory.")
 }
 
 // userRow is one staff member in a list, with their active groups.
@@ -191,9 +190,9 @@ func (f userFilter) storeStatus() cohort.Status {
 	return cohort.StatusActive
 }
 
-func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
-	if !h.requireUserManager(w, r) {
-		return
+func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireUserManager(r); err != nil {
+		return err
 	}
 	q := r.URL.Query()
 	f := readUserFilter(q)
@@ -208,8 +207,7 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
 	v.Flash = h.userListFlash(r)
 	ws, err := h.svc.Workspaces.FindWorkspaceByID(r.Context(), v.Actor.WorkspaceID)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v.Practice = ws.Slug
 	v.Filtered = f.q != "" || f.role != "" || f.group != "" || f.status != ""
@@ -219,8 +217,7 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
 	}
 	groups, searchable, err := h.groupChoices(r, f.groupQ, keep)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v.Groups, v.GroupSearch, v.GroupQuery = groups, searchable, f.groupQ
 	uf := cohort.UserFilter{
@@ -238,14 +235,12 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if cohort.ErrorCode(err) == cohort.EINVALID {
 			http.Redirect(w, r, usersURL(f, "", ""), http.StatusSeeOther)
-			return
+			return nil
 		}
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	if v.Users, err = h.withGroups(r, page.Users); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v.Matches = page.Total
 	if page.Prev != "" {
@@ -254,7 +249,7 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) {
 	if page.Next != "" {
 		v.NextURL = usersURL(f, page.Next, "")
 	}
-	h.render(w, r, http.StatusOK, "users", v)
+	return h.render(w, r, http.StatusOK, "users", v)
 }
 
 // userListFlash confirms an import; the counts are numbers read back from
@@ -294,23 +289,20 @@ type userView struct {
 	Message     string
 }
 
-func (h *Handler) loadUser(w http.ResponseWriter, r *http.Request) (*cohort.User, bool) {
+func (h *Handler) loadUser(r *http.Request) (*cohort.User, error) {
 	id := r.PathValue("id")
-	notFound := "There is no such staff member. They may be in another practice, or the link is wrong."
+	msg := "There is no such staff member. They may be in another practice, or the link is wrong."
 	if !validID(id) {
-		h.notFound(w, r, notFound)
-		return nil, false
+		return nil, notFound(msg)
 	}
 	u, err := h.svc.Users.FindUserByID(r.Context(), id)
 	if err != nil {
 		if cohort.ErrorCode(err) == cohort.ENOTFOUND {
-			h.notFound(w, r, notFound)
-			return nil, false
+			return nil, notFound(msg)
 		}
-		h.serviceError(w, r, err)
-		return nil, false
+		return nil, err
 	}
-	return u, true
+	return u, nil
 }
 
 func userURL(u *cohort.User) string { return "/settings/users/" + url.PathEscape(u.ID) }
@@ -345,26 +337,27 @@ func (h *Handler) userFlash(r *http.Request, u *cohort.User) string {
 	return fmt.Sprintf("%s removed from %s.", u.Name(), g.Name)
 }
 
-func (h *Handler) handleUserView(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireUserManager(w, r) {
-		return
+func (h *Handler) handleUserView(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
 	}
-	h.renderUser(w, r, http.StatusOK, u, "")
+	if err := h.requireUserManager(r); err != nil {
+		return err
+	}
+	return h.renderUser(w, r, http.StatusOK, u, "")
 }
 
-func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int, u *cohort.User, msg string) {
+func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int, u *cohort.User, msg string) error {
 	ctx := r.Context()
 	mine, err := h.svc.Users.FindUserGroups(ctx, u.ID, cohort.GroupFilter{})
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	gq := cleanText(r.URL.Query().Get("group_q"), maxQuery)
 	all, searchable, err := h.groupChoices(r, gq, nil)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	in := map[string]bool{}
 	for _, g := range mine.Groups {
@@ -387,34 +380,34 @@ func (h *Handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 	if msg == "" {
 		v.Flash = h.userFlash(r, u)
 	}
-	h.render(w, r, status, "user", v)
+	return h.render(w, r, status, "user", v)
 }
 
-func (h *Handler) handleUserArchive(w http.ResponseWriter, r *http.Request) {
-	h.setUserStatus(w, r, true)
+func (h *Handler) handleUserArchive(w http.ResponseWriter, r *http.Request) error {
+	return h.setUserStatus(w, r, true)
 }
 
-func (h *Handler) handleUserRestore(w http.ResponseWriter, r *http.Request) {
-	h.setUserStatus(w, r, false)
+func (h *Handler) handleUserRestore(w http.ResponseWriter, r *http.Request) error {
+	return h.setUserStatus(w, r, false)
 }
 
-func (h *Handler) setUserStatus(w http.ResponseWriter, r *http.Request, archive bool) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireUserManager(w, r) {
-		return
+func (h *Handler) setUserStatus(w http.ResponseWriter, r *http.Request, archive bool) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
 	}
-	var err error
+	if err := h.requireUserManager(r); err != nil {
+		return err
+	}
 	done := "restored"
 	if archive {
 		done = "archived"
 		if u.IsOwner {
-			h.renderUser(w, r, http.StatusConflict, u, fmt.Sprintf("%s is the account owner, so they cannot be archived. Make another active staff member the account owner first (only the owner can do that, on that person's page).", u.Name()))
-			return
+			return h.renderUser(w, r, http.StatusConflict, u, fmt.Sprintf("%s is the account owner, so they cannot be archived. Make another active staff member the account owner first (only the owner can do that, on that person's page).", u.Name()))
 		}
 		if u.ID == ctxActor(r.Context()).UserID {
 			// It would sign them out at once, with no way back in.
-			h.renderUser(w, r, http.StatusConflict, u, "You cannot archive yourself: ask another manager to do it.")
-			return
+			return h.renderUser(w, r, http.StatusConflict, u, "You cannot archive yourself: ask another manager to do it.")
 		}
 		_, err = h.svc.Users.ArchiveUser(r.Context(), u.ID, 0)
 	} else {
@@ -423,42 +416,52 @@ func (h *Handler) setUserStatus(w http.ResponseWriter, r *http.Request, archive 
 	switch cohort.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, userURL(u)+"?done="+done, http.StatusSeeOther)
+		return nil
 	case cohort.ECONFLICT, cohort.EINVALID:
-		h.renderUser(w, r, http.StatusConflict, u, cohort.ErrorMessage(err))
+		return h.renderUser(w, r, errorStatus(err), u, cohort.ErrorMessage(err))
 	default:
-		h.serviceError(w, r, err)
+		return err
 	}
 }
 
 // handleUserGroup adds the user to a group or removes them: a member
 // delta, which needs no version and commutes with other changes.
-func (h *Handler) handleUserGroup(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireUserManager(w, r) || !h.requireManager(w, r) || !h.parseForm(w, r) {
-		return
+func (h *Handler) handleUserGroup(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
+	}
+	if err := h.requireUserManager(r); err != nil {
+		return err
+	}
+	if err := h.requireManager(r); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	gid := r.PostForm.Get("group")
 	op := r.PostForm.Get("op")
 	if !validID(gid) || op != "add" && op != "remove" {
-		h.renderUser(w, r, http.StatusUnprocessableEntity, u, "Choose a group first, then select Add to group.")
-		return
+		return h.renderUser(w, r, http.StatusUnprocessableEntity, u, "Choose a group first, then select Add to group.")
 	}
 	upd, done := cohort.GroupUpdate{Add: []string{u.ID}}, "added"
 	if op == "remove" {
 		upd, done = cohort.GroupUpdate{Remove: []string{u.ID}}, "removed"
 	}
-	_, _, err := h.svc.Groups.UpdateGroup(r.Context(), gid, upd)
+	_, _, err = h.svc.Groups.UpdateGroup(r.Context(), gid, upd)
 	switch cohort.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, userURL(u)+"?"+url.Values{"done": {done}, "group": {gid}}.Encode(), http.StatusSeeOther)
+		return nil
 	case cohort.ENOTFOUND:
-		h.renderUser(w, r, http.StatusNotFound, u, "That group does not exist any more. Choose another.")
+		return h.renderUser(w, r, errorStatus(err), u, "That group does not exist any more. Choose another.")
 	case cohort.EARCHIVED:
-		h.renderUser(w, r, http.StatusConflict, u, "That group is archived, so its members cannot change. Restore it in Settings → Groups first.")
+		return h.renderUser(w, r, errorStatus(err), u, "That group is archived, so its members cannot change. Restore it in Settings → Groups first.")
 	case cohort.EINVALID, cohort.ECONFLICT:
-		h.renderUser(w, r, http.StatusConflict, u, cohort.ErrorMessage(err))
+		return h.renderUser(w, r, errorStatus(err), u, cohort.ErrorMessage(err))
 	default:
-		h.serviceError(w, r, err)
+		return err
 	}
 }
 
@@ -468,40 +471,46 @@ type ownerView struct {
 	User *cohort.User
 }
 
-// requireTransferrer answers 403 unless the actor is the account owner, who
+// requireTransferrer refuses (403) unless the actor is the account owner, who
 // alone hands ownership on.
-func (h *Handler) requireTransferrer(w http.ResponseWriter, r *http.Request) bool {
+func (h *Handler) requireTransferrer(r *http.Request) error {
 	if ctxActor(r.Context()).CanTransferOwnership() {
-		return true
+		return nil
 	}
-	h.forbidden(w, r, "Only the account owner can make someone else the account owner.")
-	return false
+	return forbidden("Only the account owner can make someone else the account owner.")
 }
 
-func (h *Handler) handleOwnerConfirm(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireTransferrer(w, r) {
-		return
+func (h *Handler) handleOwnerConfirm(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
+	}
+	if err := h.requireTransferrer(r); err != nil {
+		return err
 	}
 	if u.IsOwner || u.Archived() {
 		http.Redirect(w, r, userURL(u), http.StatusSeeOther)
-		return
+		return nil
 	}
-	h.render(w, r, http.StatusOK, "user_owner", ownerView{Page: h.settingsPage(r, "users", "Make account owner"), User: u})
+	return h.render(w, r, http.StatusOK, "user_owner", ownerView{Page: h.settingsPage(r, "users", "Make account owner"), User: u})
 }
 
-func (h *Handler) handleOwnerTransfer(w http.ResponseWriter, r *http.Request) {
-	u, ok := h.loadUser(w, r)
-	if !ok || !h.requireTransferrer(w, r) {
-		return
+func (h *Handler) handleOwnerTransfer(w http.ResponseWriter, r *http.Request) error {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return err
 	}
-	err := h.svc.Users.TransferOwnership(r.Context(), u.ID)
+	if err := h.requireTransferrer(r); err != nil {
+		return err
+	}
+	err = h.svc.Users.TransferOwnership(r.Context(), u.ID)
 	switch cohort.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, userURL(u)+"?done=owner", http.StatusSeeOther)
+		return nil
 	case cohort.EINVALID, cohort.ECONFLICT:
-		h.renderUser(w, r, http.StatusConflict, u, cohort.ErrorMessage(err))
+		return h.renderUser(w, r, errorStatus(err), u, cohort.ErrorMessage(err))
 	default:
-		h.serviceError(w, r, err)
+		return err
 	}
 }

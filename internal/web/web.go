@@ -8,6 +8,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -60,7 +62,7 @@ func New(svc cohort.Services, logger *slog.Logger, opts Options) (*Handler, erro
 // Routes lists every page and form endpoint. Manage routes check the
 // actor's permission themselves and answer 403; the store checks again.
 func (h *Handler) Routes() []httpx.Route {
-	f := func(fn http.HandlerFunc) http.Handler { return fn }
+	f := h.serve
 	return append([]httpx.Route{
 		{Method: "GET", Pattern: "/static/{file}", Public: true, Stateless: true, Handler: f(h.handleStatic)},
 		{Method: "GET", Pattern: "/{$}", Handler: f(h.handleHome)},
@@ -164,17 +166,95 @@ func (h *Handler) settingsPage(r *http.Request, key, title string) Page {
 	return p
 }
 
-// render executes a page into a buffer first, so a template error becomes
-// a clean 500 instead of half a page.
-func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
+// handlerFunc is a page handler. It writes a successful answer itself (a
+// page, a form shown again with its fields marked, a redirect) and
+// returns any other outcome as an error, which serve renders.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// serve adapts a page handler where its route is declared: the one place
+// a handler's error becomes an answer.
+func (h *Handler) serve(fn handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			h.renderError(w, r, err)
+		}
+	})
+}
+
+// render executes a page into a buffer first, so a template error is
+// returned (and becomes a clean 500) instead of half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) error {
 	var buf bytes.Buffer
 	if err := h.tmpl.execute(&buf, name, data); err != nil {
-		h.internalError(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// errorPages is the pages' one table from a domain error code to the
+// answer's status and title; the error's message is the page's text.
+// EUNAUTHORIZED is a redirect to sign-in instead, and any code not listed
+// is an internal error.
+var errorPages = map[string]struct {
+	status int
+	title  string
+}{
+	cohort.ENOTFOUND:    {http.StatusNotFound, "Not found"},
+	cohort.EFORBIDDEN:   {http.StatusForbidden, "Not allowed"},
+	cohort.EUNAVAILABLE: {http.StatusServiceUnavailable, "Cohort is unavailable"},
+	cohort.ERATELIMIT:   {http.StatusTooManyRequests, "Too many requests"},
+	cohort.EINVALID:     {http.StatusUnprocessableEntity, "Not changed"},
+	cohort.ECONFLICT:    {http.StatusConflict, "Not changed"},
+	cohort.ESTALE:       {http.StatusConflict, "Not changed"},
+	cohort.EARCHIVED:    {http.StatusConflict, "Not changed"},
+}
+
+// errorStatus is the status for err from errorPages, for a page that
+// shows a refused change's message itself (a form with its fields marked).
+func errorStatus(err error) int {
+	if p, ok := errorPages[cohort.ErrorCode(err)]; ok {
+		return p.status
+	}
+	return http.StatusInternalServerError
+}
+
+// pageError is an answer no domain code names (a form too large to read,
+// an export too long), with its own status and title.
+type pageError struct {
+	status int
+	title  string
+	msg    string
+}
+
+func (e *pageError) Error() string { return fmt.Sprintf("web: %d %s: %s", e.status, e.title, e.msg) }
+
+// forbidden is a 403 page saying who may do what was asked.
+func forbidden(msg string) error { return &cohort.Error{Code: cohort.EFORBIDDEN, Message: msg} }
+
+// notFound is a 404 page with msg.
+func notFound(msg string) error { return &cohort.Error{Code: cohort.ENOTFOUND, Message: msg} }
+
+// renderError answers a handler's error: the one place an error becomes a
+// page, through errorPages.
+func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	var pe *pageError
+	if errors.As(err, &pe) {
+		h.errorPage(w, r, pe.status, pe.title, pe.msg)
+		return
+	}
+	code := cohort.ErrorCode(err)
+	if code == cohort.EUNAUTHORIZED {
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return
+	}
+	if p, ok := errorPages[code]; ok {
+		h.errorPage(w, r, p.status, p.title, cohort.ErrorMessage(err))
+		return
+	}
+	h.internalError(w, r, err)
 }
 
 // errorView is the view model of the error page.
@@ -200,52 +280,28 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, status int, 
 	_, _ = w.Write(buf.Bytes())
 }
 
+// internalError logs err once, with the request ID, and shows the person
+// only that something failed and the ID to pass on.
 func (h *Handler) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	h.logger.ErrorContext(r.Context(), "internal error", "err", err, "request_id", httpx.RequestID(r.Context()), "path", r.URL.Path)
 	h.errorPage(w, r, http.StatusInternalServerError, "Internal error",
 		"Something went wrong on our side and nothing was changed. Try again; if it keeps happening, tell your administrator the request ID "+httpx.RequestID(r.Context())+".")
 }
 
-func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request, msg string) {
-	h.errorPage(w, r, http.StatusForbidden, "Not allowed", msg)
-}
-
-func (h *Handler) notFound(w http.ResponseWriter, r *http.Request, msg string) {
-	h.errorPage(w, r, http.StatusNotFound, "Not found", msg)
-}
-
-// serviceError renders an error from a service call that has no form to
-// go back to: the matching page, or 500 for anything unexpected.
-func (h *Handler) serviceError(w http.ResponseWriter, r *http.Request, err error) {
-	switch cohort.ErrorCode(err) {
-	case cohort.ENOTFOUND:
-		h.notFound(w, r, cohort.ErrorMessage(err))
-	case cohort.EFORBIDDEN:
-		h.forbidden(w, r, cohort.ErrorMessage(err))
-	case cohort.EUNAUTHORIZED:
-		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-	case cohort.EUNAVAILABLE:
-		h.errorPage(w, r, http.StatusServiceUnavailable, "Cohort is unavailable", cohort.ErrorMessage(err))
-	case cohort.EINVALID, cohort.ECONFLICT, cohort.ESTALE, cohort.EARCHIVED:
-		h.errorPage(w, r, http.StatusConflict, "Not changed", cohort.ErrorMessage(err))
-	default:
-		h.internalError(w, r, err)
-	}
-}
-
-func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleHome(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/settings/groups", http.StatusSeeOther)
+	return nil
 }
 
 // handleSettings opens the first Settings page the actor may see.
-func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleSettings(w http.ResponseWriter, r *http.Request) error {
 	a, _ := cohort.ActorFromContext(r.Context())
 	nav := settingsNavFor(a, "")
 	if len(nav) == 0 {
-		h.forbidden(w, r, "There are no settings you can open. Ask a practice manager or the account owner.")
-		return
+		return forbidden("There are no settings you can open. Ask a practice manager or the account owner.")
 	}
 	http.Redirect(w, r, nav[0].Path, http.StatusSeeOther)
+	return nil
 }
 
 // ctxActor returns the request's actor; the server's gate guarantees one

@@ -76,14 +76,13 @@ type webhookListView struct {
 	Paused []webhookRow
 }
 
-func (h *Handler) handleWebhookList(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "webhooks") {
-		return
+func (h *Handler) handleWebhookList(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "webhooks"); err != nil {
+		return err
 	}
 	hooks, err := h.svc.Webhooks.FindWebhooks(r.Context())
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v := webhookListView{Page: h.settingsPage(r, "webhooks", "Webhooks")}
 	for _, wh := range hooks {
@@ -96,7 +95,7 @@ func (h *Handler) handleWebhookList(w http.ResponseWriter, r *http.Request) {
 	if d := r.URL.Query().Get("done"); d == "deleted" {
 		v.Flash = webhookDone[d]
 	}
-	h.render(w, r, http.StatusOK, "webhooks", v)
+	return h.render(w, r, http.StatusOK, "webhooks", v)
 }
 
 type webhookFormView struct {
@@ -123,11 +122,11 @@ func (h *Handler) newWebhookForm(r *http.Request) webhookFormView {
 		FormID: newFormID()}
 }
 
-func (h *Handler) handleWebhookNew(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "webhooks") {
-		return
+func (h *Handler) handleWebhookNew(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "webhooks"); err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "webhook_form", h.newWebhookForm(r))
+	return h.render(w, r, http.StatusOK, "webhook_form", h.newWebhookForm(r))
 }
 
 // webhookCreatedView shows a new webhook's signing secret, once.
@@ -144,15 +143,18 @@ const maxWebhookURL = 8192
 // echoURL is how much of a typed URL the form shows again.
 const echoURL = 2100
 
-func (h *Handler) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "webhooks") || !h.parseForm(w, r) {
-		return
+func (h *Handler) handleWebhookCreate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "webhooks"); err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	if id := h.formCreated(r, "webhook"); id != "" {
 		// A reload of the page that showed the secret: it is not shown
 		// again, and no second webhook is added.
 		http.Redirect(w, r, webhookURL(id)+"?done=shown", http.StatusSeeOther)
-		return
+		return nil
 	}
 	form := r.PostForm
 	v := h.newWebhookForm(r)
@@ -186,39 +188,34 @@ func (h *Handler) handleWebhookCreate(w http.ResponseWriter, r *http.Request) {
 		case "":
 			h.rememberForm(r, "webhook", wh.ID)
 			w.Header().Set("Cache-Control", "no-store")
-			h.render(w, r, http.StatusCreated, "webhook_created", webhookCreatedView{
+			return h.render(w, r, http.StatusCreated, "webhook_created", webhookCreatedView{
 				Page: h.settingsPage(r, "webhooks", "Webhook added"), Webhook: webhookRowOf(wh), Secret: wh.Secret})
-			return
 		case cohort.EINVALID:
 			markFields(err, []string{"url", "events"}, "url", v.fieldError)
 		default:
-			h.serviceError(w, r, err)
-			return
+			return err
 		}
 	}
 	v.Message = "The webhook was not added. Correct the marked fields and select Add webhook again."
-	h.render(w, r, http.StatusUnprocessableEntity, "webhook_form", v)
+	return h.render(w, r, http.StatusUnprocessableEntity, "webhook_form", v)
 }
 
 // loadWebhook finds the webhook named in the address; another practice's
 // or a deleted one is 404.
-func (h *Handler) loadWebhook(w http.ResponseWriter, r *http.Request) (*cohort.Webhook, bool) {
+func (h *Handler) loadWebhook(r *http.Request) (*cohort.Webhook, error) {
 	id := r.PathValue("id")
 	msg := "There is no such webhook. It may have been deleted, or the link is wrong."
 	if !validID(id) {
-		h.notFound(w, r, msg)
-		return nil, false
+		return nil, notFound(msg)
 	}
 	wh, err := h.svc.Webhooks.FindWebhookByID(r.Context(), id)
 	if err != nil {
 		if cohort.ErrorCode(err) == cohort.ENOTFOUND {
-			h.notFound(w, r, msg)
-			return nil, false
+			return nil, notFound(msg)
 		}
-		h.serviceError(w, r, err)
-		return nil, false
+		return nil, err
 	}
-	return wh, true
+	return wh, nil
 }
 
 // deliveryRow is one delivery in the log.
@@ -259,22 +256,21 @@ type webhookView struct {
 
 func webhookURL(id string) string { return "/settings/webhooks/" + url.PathEscape(id) }
 
-func (h *Handler) handleWebhookView(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "webhooks") {
-		return
+func (h *Handler) handleWebhookView(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "webhooks"); err != nil {
+		return err
 	}
-	wh, ok := h.loadWebhook(w, r)
-	if !ok {
-		return
+	wh, err := h.loadWebhook(r)
+	if err != nil {
+		return err
 	}
-	h.renderWebhook(w, r, http.StatusOK, wh, "")
+	return h.renderWebhook(w, r, http.StatusOK, wh, "")
 }
 
-func (h *Handler) renderWebhook(w http.ResponseWriter, r *http.Request, status int, wh *cohort.Webhook, msg string) {
+func (h *Handler) renderWebhook(w http.ResponseWriter, r *http.Request, status int, wh *cohort.Webhook, msg string) error {
 	ds, err := h.svc.Webhooks.FindDeliveries(r.Context(), wh.ID, deliveriesShown)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	v := webhookView{Page: h.settingsPage(r, "webhooks", "Webhook"), Webhook: webhookRowOf(wh), Message: msg}
 	for _, d := range ds {
@@ -283,57 +279,59 @@ func (h *Handler) renderWebhook(w http.ResponseWriter, r *http.Request, status i
 	if d := r.URL.Query().Get("done"); d == "resumed" || d == "resent" || d == "shown" {
 		v.Flash = webhookDone[d]
 	}
-	h.render(w, r, status, "webhook", v)
+	return h.render(w, r, status, "webhook", v)
 }
 
-func (h *Handler) handleWebhookResume(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "webhooks") {
-		return
+func (h *Handler) handleWebhookResume(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "webhooks"); err != nil {
+		return err
 	}
-	wh, ok := h.loadWebhook(w, r)
-	if !ok {
-		return
+	wh, err := h.loadWebhook(r)
+	if err != nil {
+		return err
 	}
 	if err := h.svc.Webhooks.ResumeWebhook(r.Context(), wh.ID); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, webhookURL(wh.ID)+"?done=resumed", http.StatusSeeOther)
+	return nil
 }
 
 // handleWebhookResend queues one delivery of this webhook again. The
 // delivery must be in this webhook's log, so a form cannot resend
 // another webhook's deliveries through this page.
-func (h *Handler) handleWebhookResend(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "webhooks") {
-		return
+func (h *Handler) handleWebhookResend(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "webhooks"); err != nil {
+		return err
 	}
-	wh, ok := h.loadWebhook(w, r)
-	if !ok || !h.parseForm(w, r) {
-		return
+	wh, err := h.loadWebhook(r)
+	if err != nil {
+		return err
+	}
+	if err := h.parseForm(r); err != nil {
+		return err
 	}
 	id := r.PostForm.Get("delivery")
 	ds, err := h.svc.Webhooks.FindDeliveries(r.Context(), wh.ID, 1000)
 	if err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	found := false
 	for _, d := range ds {
 		found = found || d.ID == id
 	}
 	if !found {
-		h.renderWebhook(w, r, http.StatusUnprocessableEntity, wh,
+		return h.renderWebhook(w, r, http.StatusUnprocessableEntity, wh,
 			"That delivery is not in this webhook's log, so nothing was sent. Choose Resend next to a delivery below.")
-		return
 	}
 	switch err := h.svc.Webhooks.ResendDelivery(r.Context(), id); cohort.ErrorCode(err) {
 	case "":
 		http.Redirect(w, r, webhookURL(wh.ID)+"?done=resent", http.StatusSeeOther)
+		return nil
 	case cohort.EINVALID:
-		h.renderWebhook(w, r, http.StatusConflict, wh, cohort.ErrorMessage(err))
+		return h.renderWebhook(w, r, errorStatus(err), wh, cohort.ErrorMessage(err))
 	default:
-		h.serviceError(w, r, err)
+		return err
 	}
 }
 
@@ -342,28 +340,28 @@ type webhookDeleteView struct {
 	Webhook webhookRow
 }
 
-func (h *Handler) handleWebhookDeleteConfirm(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "webhooks") {
-		return
+func (h *Handler) handleWebhookDeleteConfirm(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "webhooks"); err != nil {
+		return err
 	}
-	wh, ok := h.loadWebhook(w, r)
-	if !ok {
-		return
+	wh, err := h.loadWebhook(r)
+	if err != nil {
+		return err
 	}
-	h.render(w, r, http.StatusOK, "webhook_delete", webhookDeleteView{Page: h.settingsPage(r, "webhooks", "Delete webhook"), Webhook: webhookRowOf(wh)})
+	return h.render(w, r, http.StatusOK, "webhook_delete", webhookDeleteView{Page: h.settingsPage(r, "webhooks", "Delete webhook"), Webhook: webhookRowOf(wh)})
 }
 
-func (h *Handler) handleWebhookDelete(w http.ResponseWriter, r *http.Request) {
-	if !h.requireOwner(w, r, "webhooks") {
-		return
+func (h *Handler) handleWebhookDelete(w http.ResponseWriter, r *http.Request) error {
+	if err := h.requireOwner(r, "webhooks"); err != nil {
+		return err
 	}
-	wh, ok := h.loadWebhook(w, r)
-	if !ok {
-		return
+	wh, err := h.loadWebhook(r)
+	if err != nil {
+		return err
 	}
 	if err := h.svc.Webhooks.DeleteWebhook(r.Context(), wh.ID); err != nil {
-		h.serviceError(w, r, err)
-		return
+		return err
 	}
 	http.Redirect(w, r, "/settings/webhooks?done=deleted", http.StatusSeeOther)
+	return nil
 }

@@ -135,6 +135,12 @@ func ErrArchiveSelf() error {
 	return Errorf(ECONFLICT, "You cannot archive yourself: ask another manager to do it.")
 }
 
+// ErrArchiveOwner refuses archiving the account owner, through any
+// interface: a practice always has an active owner.
+func ErrArchiveOwner(u *User) error {
+	return Errorf(ECONFLICT, "%s is the account owner, so they cannot be archived. Make another active staff member the account owner first (only the owner can do that).", u.Name())
+}
+
 // ValidatePassword checks a new password's length and that it is not on
 // the list of common passwords given (may be nil).
 func ValidatePassword(p string, common func(string) bool) error {

@@ -631,7 +631,7 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 		to = *upd.Status
 	}
 	if to == cohort.StatusArchived && from != to && u.IsOwner {
-		return cohort.Errorf(cohort.ECONFLICT, "%s is the account owner and cannot be archived. Transfer ownership to another staff member first.", u.Name())
+		return cohort.ErrArchiveOwner(u)
 	}
 	if to == cohort.StatusArchived && from != to && t.actor.UserID != "" && t.actor.UserID == u.ID {
 		return cohort.ErrArchiveSelf()

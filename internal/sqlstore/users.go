@@ -206,15 +206,15 @@ func (db *DB) findVisibleUsers(ctx context.Context, a cohort.Actor, f cohort.Use
 // grows with the group).
 const bigGroup = 1000
 
-// findUsers pages through users ordered by (family_key, given_key, id).
-//
-// A search (Query) is one index range scan per searched key — family
-// name, "given family" and email — over indexes that lead with
-// (workspace_id, status) and carry the sort key. The three are made
-// disjoint, so their counts add up and the page is the first rows of
-// their merge, read in full in the same statement. So a search costs
-// what it matches, not the size of the practice. Totals without a search
-// come from the maintained counters where the filter allows.
+// userOrder is the order of every staff list: family name, given name, ID.
+var userOrder = keyset{cols: []string{"family_key", "given_key", "id"}}
+
+// userPageSelect reads a user and its sort key, as userPage scans them.
+const userPageSelect = `SELECT ` + userCols + `, family_key, given_key FROM users`
+
+// findUsers pages through users ordered by (family_key, given_key, id): a
+// list (listUsers) when f has no search query, a search (searchUsers)
+// when it has one. Both apply the same filter conditions (userConds).
 func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFilter) (*cohort.UserPage, error) {
 	if f.Status != "" && !f.Status.Valid() {
 		return nil, cohort.FieldError("status", "Choose a status: active or archived.")
@@ -222,100 +222,188 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 	if f.Role != "" && !f.Role.Valid() {
 		return nil, cohort.FieldError("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
 	}
-	var p args
-	wsArg := p.add(workspaceID)
-	base := []string{"workspace_id = " + wsArg}
-	status := "status IN ('active', 'archived')"
-	statusArg := ""
-	if f.Status != "" {
-		statusArg = p.add(string(f.Status))
-		status = "status = " + statusArg
-		base = append(base, status)
+	c, err := db.userConds(ctx, workspaceID, f)
+	if err != nil {
+		return nil, err
 	}
-	if f.Role != "" {
-		base = append(base, "role = "+p.add(string(f.Role)))
+	if q := personKey(f.Query); q != "" {
+		return db.searchUsers(ctx, c, q, f)
 	}
-	if f.Email != "" {
-		base = append(base, "email = "+p.add(cohort.NormalizeEmail(f.Email)))
+	return db.listUsers(ctx, c, f)
+}
+
+// userFilters records which filters of a cohort.UserFilter are set, the
+// search query aside: whether a maintained counter gives the exact total
+// of a list is decided from this record alone (counter).
+type userFilters struct {
+	status       cohort.Status // "" when both statuses are listed
+	groups       int           // how many group IDs: members of any of them
+	excludeGroup bool
+	// Filters no counter is kept for.
+	role, email, externalID, ids, updatedAfter, updatedBefore bool
+}
+
+func userFiltersOf(f cohort.UserFilter) userFilters {
+	return userFilters{status: f.Status, groups: len(f.GroupIDs), excludeGroup: f.ExcludeGroupID != "",
+		role: f.Role != "", email: f.Email != "", externalID: f.ExternalID != "", ids: f.IDs != nil,
+		updatedAfter: f.UpdatedAfter != nil, updatedBefore: f.UpdatedBefore != nil}
+}
+
+// userCounter names the maintained counter that is exact for a filter.
+type userCounter int
+
+const (
+	noCounter      userCounter = iota // count the matching rows
+	staffCounter                      // user_counts: at most a status
+	groupCounter                      // the group's member counters: one group, at most a status
+	outsideCounter                    // user_counts less the group's: active staff outside one group (the picker)
+)
+
+// counter says which maintained counter, if any, is exact for the filter.
+// Several groups are counted, not summed: a member of two would count
+// twice.
+func (s userFilters) counter() userCounter {
+	switch {
+	case s.role || s.email || s.externalID || s.ids || s.updatedAfter || s.updatedBefore:
+		return noCounter
+	case s.groups == 0 && !s.excludeGroup:
+		return staffCounter
+	case s.groups == 1 && !s.excludeGroup:
+		return groupCounter
+	case s.groups == 0 && s.excludeGroup && s.status == cohort.StatusActive:
+		return outsideCounter
 	}
-	if f.ExternalID != "" {
-		base = append(base, "external_id = "+p.add(f.ExternalID))
-	}
-	if f.IDs != nil {
-		base = append(base, "id IN ("+db.d.idList(p.add(jsonIDs(f.IDs)))+")")
-	}
-	var active, archived int // the group filter's counters
+	return noCounter
+}
+
+// userConds is a filter's conditions on users (the search query aside)
+// with their parameters, as both the list and the search apply them.
+type userConds struct {
+	workspaceID string
+	set         userFilters
+	where       []string
+	p           args
+	// The group filter's member counters (active, archived), summed over
+	// its groups.
+	groupActive, groupArchived int
+}
+
+// userConds builds f's conditions. With a group filter it reads the
+// groups' member counters first: they choose how the members are found.
+func (db *DB) userConds(ctx context.Context, workspaceID string, f cohort.UserFilter) (*userConds, error) {
+	c := &userConds{workspaceID: workspaceID, set: userFiltersOf(f)}
+	ws, status := "workspace_id", "status"
+	small := false
 	if len(f.GroupIDs) > 0 {
 		var err error
-		if active, archived, err = db.groupSizes(ctx, workspaceID, f.GroupIDs); err != nil {
+		if c.groupActive, c.groupArchived, err = db.groupSizes(ctx, workspaceID, f.GroupIDs); err != nil {
 			return nil, err
 		}
+		if small = c.groupActive+c.groupArchived < bigGroup; small {
+			// A small group: read its members, then sort them. Left to
+			// itself, SQLite's planner walks the whole staff in list
+			// order through the (workspace, status, name) index and tests
+			// each one (8 ms at 50,000 staff, against 0.05 ms); "|| ''"
+			// keeps it off the indexes that lead with workspace_id.
+			ws, status = "workspace_id || ''", "status || ''"
+		}
+	}
+	p := &c.p
+	c.where = []string{ws + " = " + p.add(workspaceID)}
+	add := func(cond string) { c.where = append(c.where, cond) }
+	if f.Status != "" {
+		add(status + " = " + p.add(string(f.Status)))
+	}
+	if f.Role != "" {
+		add("role = " + p.add(string(f.Role)))
+	}
+	if f.Email != "" {
+		add("email = " + p.add(cohort.NormalizeEmail(f.Email)))
+	}
+	if f.ExternalID != "" {
+		add("external_id = " + p.add(f.ExternalID))
+	}
+	if f.IDs != nil {
+		add("id IN (" + db.d.idList(p.add(jsonIDs(f.IDs))) + ")")
+	}
+	if len(f.GroupIDs) > 0 {
 		var in string
 		if len(f.GroupIDs) == 1 {
 			in = "= " + p.add(f.GroupIDs[0])
 		} else {
 			in = "IN (" + db.d.idList(p.add(jsonIDs(f.GroupIDs))) + ")"
 		}
-		if active+archived >= bigGroup {
-			base = append(base, "EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id "+in+")")
+		if small {
+			add("id IN (SELECT user_id FROM memberships WHERE group_id " + in + ")")
 		} else {
-			// A small group: read its members, then sort them. Left to
-			// itself, SQLite's planner walks the whole staff in list
-			// order through the (workspace, status, name) index and tests
-			// each one (8 ms at 50,000 staff, against 0.05 ms); "|| ''"
-			// keeps it off the indexes that lead with workspace_id.
-			base[0] = "workspace_id || '' = " + wsArg
-			if statusArg != "" {
-				base[1] = "status || '' = " + statusArg
-			}
-			base = append(base, "id IN (SELECT user_id FROM memberships WHERE group_id "+in+")")
+			add("EXISTS (SELECT 1 FROM memberships m WHERE m.user_id = users.id AND m.group_id " + in + ")")
 		}
 	}
 	if f.ExcludeGroupID != "" {
-		base = append(base, "NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = "+p.add(f.ExcludeGroupID)+" AND m.user_id = users.id)")
+		add("NOT EXISTS (SELECT 1 FROM memberships m WHERE m.group_id = " + p.add(f.ExcludeGroupID) + " AND m.user_id = users.id)")
 	}
 	if f.UpdatedAfter != nil {
-		base = append(base, "updated_at > "+p.add(ts(*f.UpdatedAfter)))
+		add("updated_at > " + p.add(ts(*f.UpdatedAfter)))
 	}
 	if f.UpdatedBefore != nil {
-		base = append(base, "updated_at < "+p.add(ts(*f.UpdatedBefore)))
+		add("updated_at < " + p.add(ts(*f.UpdatedBefore)))
 	}
-	ks := keyset{cols: []string{"family_key", "given_key", "id"}}
-	q := personKey(f.Query)
-	if q == "" {
-		total := -1 // userPage counts
-		switch {
-		case f.SkipTotal:
-			total = 0
-		case len(f.GroupIDs) == 1 && len(base) == 2+btoi(f.Status != ""):
-			// Only a group and a status: the maintained counters answer.
-			total = byStatus(f.Status, active, archived)
-		case len(base) == 1+btoi(f.Status != ""):
-			// Only a status: so do the workspace's staff counters.
-			ua, ur, err := db.statusCounts(ctx, "user_counts", workspaceID)
-			if err != nil {
-				return nil, err
-			}
-			total = byStatus(f.Status, ua, ur)
-		case f.ExcludeGroupID != "" && f.Status == cohort.StatusActive && len(base) == 3:
-			// The picker's "other active staff": every active staff
-			// member less the group's active members.
-			ua, _, err := db.statusCounts(ctx, "user_counts", workspaceID)
-			if err != nil {
-				return nil, err
-			}
-			ga, _, err := db.groupSizes(ctx, workspaceID, []string{f.ExcludeGroupID})
-			if err != nil {
-				return nil, err
-			}
-			total = ua - ga
-		}
-		page, err := db.userPage(ctx, ks, `SELECT `+userCols+`, family_key, given_key FROM users`, base, p, total, f)
+	return c, nil
+}
+
+// listUsers pages through the users matching c, with the total from a
+// maintained counter where one is exact for the filter.
+func (db *DB) listUsers(ctx context.Context, c *userConds, f cohort.UserFilter) (*cohort.UserPage, error) {
+	total, err := db.listTotal(ctx, c, f)
+	if err != nil {
+		return nil, err
+	}
+	page, err := db.userPage(ctx, userOrder, userPageSelect, c.where, c.p, total, f)
+	if err != nil {
+		return nil, err
+	}
+	return page.UserPage, nil
+}
+
+// listTotal is a list's total from the counter c.set.counter() names;
+// -1 (userPage counts the matches) when none is exact, 0 when the caller
+// skips the total.
+func (db *DB) listTotal(ctx context.Context, c *userConds, f cohort.UserFilter) (int, error) {
+	if f.SkipTotal {
+		return 0, nil
+	}
+	switch c.set.counter() {
+	case staffCounter:
+		active, archived, err := db.statusCounts(ctx, "user_counts", c.workspaceID)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
-		return page.UserPage, nil
+		return byStatus(c.set.status, active, archived), nil
+	case groupCounter:
+		return byStatus(c.set.status, c.groupActive, c.groupArchived), nil
+	case outsideCounter:
+		active, _, err := db.statusCounts(ctx, "user_counts", c.workspaceID)
+		if err != nil {
+			return 0, err
+		}
+		members, _, err := db.groupSizes(ctx, c.workspaceID, []string{f.ExcludeGroupID})
+		if err != nil {
+			return 0, err
+		}
+		return active - members, nil
 	}
+	return -1, nil
+}
+
+// searchUsers pages through the users matching c whose family name,
+// "given family" or email starts with q (a personKey).
+//
+// A search is one index range scan per searched key over indexes that
+// lead with (workspace_id, status) and carry the sort key. The three are
+// made disjoint, so their counts add up and the page is the first rows
+// of their merge, read in full in the same statement. So a search costs
+// what it matches, not the size of the practice.
+func (db *DB) searchUsers(ctx context.Context, c *userConds, q string, f cohort.UserFilter) (*cohort.UserPage, error) {
 	// The search arms are disjoint, so their counts add up and their rows
 	// need no de-duplication: a user is found by the first of family
 	// name, "given family" and email that starts with q. (A given name
@@ -323,12 +411,15 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 	// so q starts the given name only if it starts full_key.) The email
 	// index carries given_key and family_key but not full_key, so the
 	// email arm rebuilds it.
+	p := append(args(nil), c.p...)
 	lo, hi := p.add(q), p.add(prefixEnd(q))
 	starts := func(expr string) string { return expr + " >= " + lo + " AND " + expr + " < " + hi }
 	family := starts("family_key")
-	conds := append([]string(nil), base...)
+	conds := append([]string(nil), c.where...)
 	if f.Status == "" {
-		conds = append(conds, status)
+		// Both statuses, named so the arms use the indexes that lead
+		// with (workspace_id, status).
+		conds = append(conds, "status IN ('active', 'archived')")
 	}
 	arms := [][]string{
 		{family},
@@ -357,20 +448,19 @@ func (db *DB) findUsers(ctx context.Context, workspaceID string, f cohort.UserFi
 	}
 	var sels []string
 	for i, arm := range arms {
-		sel, err := ks.query(`SELECT family_key, given_key, id FROM users`, append(arm, conds...), &p, armLimit, 0, f.After, f.Before)
+		sel, err := userOrder.query(`SELECT family_key, given_key, id FROM users`, append(arm, conds...), &p, armLimit, 0, f.After, f.Before)
 		if err != nil {
 			return nil, err
 		}
 		sels = append(sels, fmt.Sprintf("SELECT * FROM (%s) AS arm%d", sel, i))
 	}
-	sel, err := ks.query(`SELECT id FROM (`+strings.Join(sels, " UNION ALL ")+`) AS matches`, []string{"1 = 1"}, &p, f.Limit, f.Offset, f.After, f.Before)
+	sel, err := userOrder.query(`SELECT id FROM (`+strings.Join(sels, " UNION ALL ")+`) AS matches`, []string{"1 = 1"}, &p, f.Limit, f.Offset, f.After, f.Before)
 	if err != nil {
 		return nil, err
 	}
 	// The page's rows in full, in one statement: the matches' ids are
 	// its subquery.
-	page, err := db.userPage(ctx, ks, `SELECT `+userCols+`, family_key, given_key FROM users`,
-		[]string{"id IN (" + sel + ")"}, p, total, cohort.UserFilter{})
+	page, err := db.userPage(ctx, userOrder, userPageSelect, []string{"id IN (" + sel + ")"}, p, total, cohort.UserFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -392,7 +482,6 @@ func btoi(b bool) int {
 	return 0
 }
 
-// groupSizes sums the member counters of the workspace's groups among ids.
 // byStatus picks the count a status filter asks for ("" is both).
 func byStatus(s cohort.Status, active, archived int) int {
 	switch s {
@@ -404,6 +493,7 @@ func byStatus(s cohort.Status, active, archived int) int {
 	return active + archived
 }
 
+// groupSizes sums the member counters of the workspace's groups among ids.
 func (db *DB) groupSizes(ctx context.Context, workspaceID string, ids []string) (active, archived int, err error) {
 	err = db.read.QueryRowContext(ctx, `SELECT COALESCE(SUM(member_count), 0), COALESCE(SUM(archived_member_count), 0)
 		FROM groups WHERE workspace_id = $1 AND id IN (`+db.d.idList("$2")+`)`, workspaceID, jsonIDs(ids)).Scan(&active, &archived)

@@ -134,6 +134,13 @@ func (db *DB) FindGroups(ctx context.Context, f cohort.GroupFilter) (*cohort.Gro
 func (db *DB) findGroups(ctx context.Context, workspaceID string, f cohort.GroupFilter) (*cohort.GroupPage, error) {
 	var p args
 	where := []string{"workspace_id = " + p.add(workspaceID)}
+	// narrowed records that a filter other than the status is set: then
+	// the maintained counters (one per status) do not answer the total.
+	narrowed := false
+	narrow := func(cond string) {
+		where = append(where, cond)
+		narrowed = true
+	}
 	if f.Status != "" {
 		if !f.Status.Valid() {
 			return nil, cohort.FieldError("status", "Choose a status: active or archived.")
@@ -141,30 +148,30 @@ func (db *DB) findGroups(ctx context.Context, workspaceID string, f cohort.Group
 		where = append(where, "status = "+p.add(string(f.Status)))
 	}
 	if q := cohort.NameKey(f.Query); q != "" {
-		where = append(where, `name_key LIKE `+p.add(likeContains(q))+` ESCAPE '\'`)
+		narrow(`name_key LIKE ` + p.add(likeContains(q)) + ` ESCAPE '\'`)
 	}
 	if f.Name != "" {
-		where = append(where, "name_key = "+p.add(cohort.NameKey(f.Name)))
+		narrow("name_key = " + p.add(cohort.NameKey(f.Name)))
 	}
 	if f.ExternalID != "" {
-		where = append(where, "external_id = "+p.add(f.ExternalID))
+		narrow("external_id = " + p.add(f.ExternalID))
 	}
 	if f.IDs != nil {
-		where = append(where, "id IN ("+db.d.idList(p.add(jsonIDs(f.IDs)))+")")
+		narrow("id IN (" + db.d.idList(p.add(jsonIDs(f.IDs))) + ")")
 	}
 	if f.MemberID != "" {
-		where = append(where, "id IN (SELECT group_id FROM memberships WHERE user_id = "+p.add(f.MemberID)+")")
+		narrow("id IN (SELECT group_id FROM memberships WHERE user_id = " + p.add(f.MemberID) + ")")
 	}
 	if f.UpdatedAfter != nil {
-		where = append(where, "updated_at > "+p.add(ts(*f.UpdatedAfter)))
+		narrow("updated_at > " + p.add(ts(*f.UpdatedAfter)))
 	}
 	if f.UpdatedBefore != nil {
-		where = append(where, "updated_at < "+p.add(ts(*f.UpdatedBefore)))
+		narrow("updated_at < " + p.add(ts(*f.UpdatedBefore)))
 	}
 	var total int
 	switch {
 	case f.SkipTotal:
-	case len(where) == 1+btoi(f.Status != ""):
+	case !narrowed:
 		// Only the workspace and perhaps a status: the counters answer.
 		active, archived, err := db.statusCounts(ctx, "group_counts", workspaceID)
 		if err != nil {

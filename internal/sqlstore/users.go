@@ -475,13 +475,6 @@ func (db *DB) searchUsers(ctx context.Context, c *userConds, q string, f cohort.
 	return out, nil
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // byStatus picks the count a status filter asks for ("" is both).
 func byStatus(s cohort.Status, active, archived int) int {
 	switch s {

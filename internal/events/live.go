@@ -105,7 +105,7 @@ func NewLive(svc cohort.Services, wake func(context.Context) <-chan struct{}, lo
 
 // Routes lists the live endpoint for the server.
 func (l *Live) Routes() []httpx.Route {
-	return []httpx.Route{{Method: http.MethodGet, Pattern: "/events", Handler: l}}
+	return []httpx.Route{{Method: http.MethodGet, Pattern: "/events", Stream: true, Handler: l}}
 }
 
 // Close ends every open stream and stops the watcher, so a graceful
@@ -329,10 +329,9 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer l.unsubscribe(actor.WorkspaceID, c)
 
+	// The route is marked Stream, so the server sets no write deadline:
+	// the heartbeat finds dead connections instead.
 	rc := http.NewResponseController(w)
-	// A stream outlives any server write timeout; the heartbeat finds
-	// dead connections instead.
-	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	// no-store, as every signed-in response: the stream names a

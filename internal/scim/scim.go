@@ -101,7 +101,7 @@ func (h *Handler) Routes() []httpx.Route {
 	}
 	var out []httpx.Route
 	for _, e := range eps {
-		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true}
+		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true, Machine: true}
 		if e.body {
 			// Far above SCIM's own limit, so that decodeBody (which
 			// never reads past maxBodyBytes) refuses an oversized body
@@ -113,7 +113,7 @@ func (h *Handler) Routes() []httpx.Route {
 	// Anything else under /scim/v2 (Bulk, /Me, .search, a typo) is a SCIM
 	// 404 rather than the server's generic page.
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: h.wrap(h.handleUnknown), Public: true, Stateless: true})
+		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: h.wrap(h.handleUnknown), Public: true, Stateless: true, Machine: true})
 	}
 	return out
 }

@@ -62,7 +62,7 @@ func New(svc cohort.Services, logger *slog.Logger, opts Options) (*Handler, erro
 func (h *Handler) Routes() []httpx.Route {
 	f := func(fn http.HandlerFunc) http.Handler { return fn }
 	return append([]httpx.Route{
-		{Method: "GET", Pattern: "/static/{file}", Public: true, Stateless: true, Handler: f(h.handleStatic)},
+		{Method: "GET", Pattern: "/static/{file}", Public: true, Stateless: true, Quick: true, Handler: f(h.handleStatic)},
 		{Method: "GET", Pattern: "/{$}", Handler: f(h.handleHome)},
 		{Method: "GET", Pattern: "/signin", Public: true, Handler: f(h.handleSignInForm)},
 		{Method: "POST", Pattern: "/signin", Public: true, Handler: f(h.handleSignIn)},

@@ -82,10 +82,11 @@ type liveClient struct {
 	gone chan struct{}
 }
 
-// liveMessage is one formatted "change" message.
+// liveMessage is one formatted "change" message. wsSeq is the event's
+// WorkspaceSeq: the id the client sees.
 type liveMessage struct {
-	seq  int64
-	text []byte
+	wsSeq int64
+	text  []byte
 }
 
 // NewLive returns the live-updates handler over svc. wake, when not nil,
@@ -224,7 +225,7 @@ func (l *Live) catchUp() error {
 			if ev.Seq <= l.seq {
 				continue
 			}
-			msg := liveMessage{seq: ev.Seq, text: formatChange(ev)}
+			msg := liveMessage{wsSeq: ev.WorkspaceSeq, text: formatChange(ev)}
 			for c := range l.clients[ev.WorkspaceID] {
 				select {
 				case c.ch <- msg:
@@ -282,10 +283,12 @@ func ChangeOf(ev *cohort.Event) Change {
 	return c
 }
 
-// formatChange renders the SSE message of an event.
+// formatChange renders the SSE message of an event. Its id is the
+// workspace's own sequence number, never the global one, so a practice
+// sees no trace of other practices' activity.
 func formatChange(ev *cohort.Event) []byte {
 	data, _ := json.Marshal(ChangeOf(ev)) // strings and an integer always marshal
-	return fmt.Appendf(nil, "id: %d\nevent: change\ndata: %s\n\n", ev.Seq, data)
+	return fmt.Appendf(nil, "id: %d\nevent: change\ndata: %s\n\n", ev.WorkspaceSeq, data)
 }
 
 // ServeHTTP streams the actor's workspace's changes. A reconnecting
@@ -315,16 +318,24 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		lastID = n
 	}
+	// The workspace's position now, read before subscribing: whatever
+	// commits in between is replayed. A new stream starts here, and so
+	// does one whose position lies beyond it (an id from before
+	// workspaces numbered their own events, or made up), rather than
+	// skipping changes until the workspace catches up with it.
+	now, err := l.svc.Events.LastWorkspaceEventSeq(r.Context(), actor.WorkspaceID)
+	if err != nil {
+		l.unavailable(w, r, err)
+		return
+	}
+	fresh := lastID < 0 || lastID > now
+	if fresh {
+		lastID = now
+	}
 
 	c, start, err := l.subscribe(actor.WorkspaceID)
 	if err != nil {
-		msg := cohort.ErrorMessage(errLiveClosed)
-		if !errors.Is(err, errLiveClosed) {
-			l.log.Error("live updates cannot start", "error", err, "request_id", httpx.RequestID(r.Context()))
-			msg = "Live updates are unavailable right now; the page works without them and will try again."
-		}
-		w.Header().Set("Retry-After", "2")
-		http.Error(w, msg, http.StatusServiceUnavailable)
+		l.unavailable(w, r, err)
 		return
 	}
 	defer l.unsubscribe(actor.WorkspaceID, c)
@@ -343,20 +354,19 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The preamble sets the browser's reconnection delay and, for a new
 	// stream, its position ("id" without data moves lastEventId and
 	// dispatches nothing), so a reconnect resumes from here.
-	sent := start
-	if lastID >= 0 {
-		sent = lastID
-		fmt.Fprintf(w, "retry: %d\n\n", l.opts.Retry.Milliseconds())
+	if fresh {
+		fmt.Fprintf(w, "retry: %d\nid: %d\n\n", l.opts.Retry.Milliseconds(), lastID)
 	} else {
-		fmt.Fprintf(w, "retry: %d\nid: %d\n\n", l.opts.Retry.Milliseconds(), start)
+		fmt.Fprintf(w, "retry: %d\n\n", l.opts.Retry.Milliseconds())
 	}
-	if lastID >= 0 && lastID < start {
-		if sent, err = l.replay(r.Context(), w, lastID, start); err != nil {
-			if r.Context().Err() == nil {
-				l.log.Error("live updates cannot replay missed events", "error", err, "request_id", httpx.RequestID(r.Context()))
-			}
-			return
+	// Events up to the watcher's position start come from the outbox;
+	// later ones from the watcher.
+	sent, err := l.replay(r.Context(), w, lastID, start)
+	if err != nil {
+		if r.Context().Err() == nil {
+			l.log.Error("live updates cannot replay missed events", "error", err, "request_id", httpx.RequestID(r.Context()))
 		}
+		return
 	}
 	if rc.Flush() != nil {
 		return
@@ -371,13 +381,13 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-c.gone:
 			return
 		case msg := <-c.ch:
-			if msg.seq <= sent {
-				continue // already sent while replaying
+			if msg.wsSeq <= sent {
+				continue // the client has it, or it was replayed
 			}
 			if _, err := w.Write(msg.text); err != nil {
 				return
 			}
-			sent = msg.seq
+			sent = msg.wsSeq
 		case <-heartbeat.C:
 			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
 				return
@@ -389,27 +399,40 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// replay writes the workspace's events after `after` up to and including
-// `until` (later ones come from the watcher) and returns the last seq it
-// covered. It reads with the client's actor, so only its workspace.
+// replay writes the workspace's events after workspace position `after`
+// whose global Seq is at most `until` (later ones come from the watcher)
+// and returns the workspace position it reached. It reads with the
+// client's actor, so only its workspace.
 func (l *Live) replay(ctx context.Context, w http.ResponseWriter, after, until int64) (int64, error) {
 	actor, _ := cohort.ActorFromContext(ctx)
 	for {
-		evs, err := l.svc.Events.FindEventsAfter(ctx, actor.WorkspaceID, after, catchUpBatch)
+		evs, err := l.svc.Events.FindWorkspaceEventsAfter(ctx, actor.WorkspaceID, after, catchUpBatch)
 		if err != nil {
 			return after, err
 		}
 		for _, ev := range evs {
 			if ev.Seq > until {
-				return until, nil
+				return after, nil
 			}
 			if _, err := w.Write(formatChange(ev)); err != nil {
 				return after, err
 			}
-			after = ev.Seq
+			after = ev.WorkspaceSeq
 		}
 		if len(evs) < catchUpBatch {
-			return until, nil
+			return after, nil
 		}
 	}
+}
+
+// unavailable answers a stream that cannot start: 503 with Retry-After,
+// the reason logged unless the server is shutting down.
+func (l *Live) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	msg := cohort.ErrorMessage(errLiveClosed)
+	if !errors.Is(err, errLiveClosed) {
+		l.log.Error("live updates cannot start", "error", err, "request_id", httpx.RequestID(r.Context()))
+		msg = "Live updates are unavailable right now; the page works without them and will try again."
+	}
+	w.Header().Set("Retry-After", "2")
+	http.Error(w, msg, http.StatusServiceUnavailable)
 }

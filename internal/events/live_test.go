@@ -259,12 +259,12 @@ func TestLiveResumes(t *testing.T) {
 	if _, err := svc.Groups.ArchiveGroup(ctxA, g.ID); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := svc.Events.FindEventsAfter(ctxA, wsA.ID, seq, 100)
+	evs, err := svc.Events.FindWorkspaceEventsAfter(ctxA, wsA.ID, seq, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ev := range evs {
-		want = append(want, ev.Seq)
+		want = append(want, ev.WorkspaceSeq)
 		wantTypes = append(wantTypes, ev.Type)
 	}
 	if len(want) != 3 {
@@ -326,5 +326,108 @@ func TestLiveCloseEndsStreams(t *testing.T) {
 	live.ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("new stream after Close: %d, want 503", rec.Code)
+	}
+}
+
+// TestLiveIDsAreTheWorkspaces: the positions a practice sees (a page's
+// last_event_id, the stream's ids) count its own events only, so another
+// practice's activity leaves no gap; resuming from them still works.
+func TestLiveIDsAreTheWorkspaces(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctxA, wsA := workspace(t, svc, "quiet")
+	ctxB, _ := workspace(t, svc, "busy")
+	srv, _ := liveServer(t, db, LiveOptions{})
+
+	before, err := svc.Events.LastWorkspaceEventSeq(ctxA, wsA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := connect(t, srv, wsA.ID, "")
+	start := c.next(t, func(b sseBlock) bool { return b.ID != "" })
+	if start.ID != strconv.FormatInt(before, 10) {
+		t.Fatalf("a new stream starts at id %s, want the workspace's position %d", start.ID, before)
+	}
+
+	for i := range 5 {
+		createGroup(t, ctxB, svc, fmt.Sprintf("Busy %d", i))
+	}
+	if n, err := svc.Events.LastWorkspaceEventSeq(ctxA, wsA.ID); err != nil || n != before {
+		t.Fatalf("practice A's position is %d (%v) after practice B's changes, want %d", n, err, before)
+	}
+	g := createGroup(t, ctxA, svc, "Quiet one")
+	if id, ch := c.nextChange(t); id != before+1 || ch.GroupID != g.ID {
+		t.Fatalf("practice A's next change has id %d (%+v), want %d: no gap for B's five", id, ch, before+1)
+	}
+	c.close()
+
+	// Resume from the shown id across more of B's activity.
+	createGroup(t, ctxB, svc, "Busy again")
+	u := createUser(t, ctxA, svc, "sam@quiet.example")
+	c = connect(t, srv, wsA.ID, strconv.FormatInt(before+1, 10))
+	if id, ch := c.nextChange(t); id != before+2 || ch.UserID != u.ID {
+		t.Fatalf("resumed stream got id %d (%+v), want %d, the user created while closed", id, ch, before+2)
+	}
+
+	// A position beyond the workspace's (an old global id) restarts at
+	// the workspace's position rather than skipping its next changes.
+	c.close()
+	c = connect(t, srv, wsA.ID, "1000000")
+	if b := c.next(t, func(b sseBlock) bool { return b.ID != "" }); b.ID != strconv.FormatInt(before+2, 10) || b.Event != "" {
+		t.Fatalf("stream resumed beyond the workspace's position: first block %q, want id %d", b.Raw, before+2)
+	}
+	createGroup(t, ctxA, svc, "After the restart")
+	if id, _ := c.nextChange(t); id != before+3 {
+		t.Fatalf("change after the restart has id %d, want %d", id, before+3)
+	}
+}
+
+// TestWorkspaceSeqDense: concurrent writers in two workspaces; each
+// workspace's events are numbered 1, 2, 3, … in commit order.
+func TestWorkspaceSeqDense(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctxA, wsA := workspace(t, svc, "dense-a")
+	ctxB, wsB := workspace(t, svc, "dense-b")
+	const writers, each = 4, 10
+	done := make(chan error, 2*writers)
+	for w := range writers {
+		for _, ctx := range []context.Context{ctxA, ctxB} {
+			go func() {
+				for i := range each {
+					if _, err := svc.Groups.CreateGroup(ctx, cohort.GroupCreate{Name: fmt.Sprintf("W%d-%d", w, i)}); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+		}
+	}
+	for range 2 * writers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ws := range []struct {
+		ctx context.Context
+		id  string
+	}{{ctxA, wsA.ID}, {ctxB, wsB.ID}} {
+		evs, err := svc.Events.FindEventsAfter(ws.ctx, ws.id, 0, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, ev := range evs {
+			if ev.WorkspaceSeq != int64(i+1) {
+				t.Fatalf("workspace %s: event %d of %d (seq %d) is numbered %d, want %d", ws.id, i+1, len(evs), ev.Seq, ev.WorkspaceSeq, i+1)
+			}
+		}
+		last, err := svc.Events.LastWorkspaceEventSeq(ws.ctx, ws.id)
+		if err != nil || last != int64(len(evs)) {
+			t.Fatalf("workspace %s: last position %d (%v), want %d", ws.id, last, err, len(evs))
+		}
+		if _, err := svc.Events.FindWorkspaceEventsAfter(ws.ctx, "other", 0, 10); cohort.ErrorCode(err) != cohort.ENOTFOUND {
+			t.Fatalf("reading another workspace's events: %v, want not found", err)
+		}
 	}
 }

@@ -148,7 +148,7 @@ func (h *Handler) page(r *http.Request, title string) Page {
 		// committed between rendering and the stream connecting still
 		// reaches the page. Without the position the page still works,
 		// only that narrow window is not covered.
-		if seq, err := h.svc.Events.LastEventSeq(r.Context()); err == nil {
+		if seq, err := h.svc.Events.LastWorkspaceEventSeq(r.Context(), a.WorkspaceID); err == nil {
 			p.LiveURL += "?last_event_id=" + strconv.FormatInt(seq, 10)
 		}
 	}

@@ -84,7 +84,12 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 	}
 
 	svc := services(db, cfg)
-	live := events.NewLive(svc, db.Subscribe, logger, events.LiveOptions{})
+	// Streams end with their session: checked every few seconds, and at
+	// once when sessions end on any instance.
+	live := events.NewLive(svc, db.Subscribe, logger, events.LiveOptions{
+		SessionIdle:   cfg.SessionIdle,
+		SessionsEnded: db.SubscribeSessionsEnded,
+	})
 	defer live.Close()
 	handler, err := newHandler(cfg, db, svc, logger, live)
 	if err != nil {

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -29,6 +31,19 @@ type LiveOptions struct {
 	ClientBuffer int
 	// Retry is the reconnection delay suggested to browsers (default 2 s).
 	Retry time.Duration
+	// SessionCheck is how often every open stream's session is checked
+	// again, so a stream ends within this long of its session ending
+	// (default 5 s). Streams are also checked at once when SessionsEnded
+	// signals.
+	SessionCheck time.Duration
+	// SessionIdle is the server's idle limit: a stream whose session has
+	// not been used for this long ends, as the session has (0: not
+	// checked). An open stream is not a use of its session.
+	SessionIdle time.Duration
+	// SessionsEnded, when not nil, returns a channel that receives when
+	// sessions end anywhere (the store's SubscribeSessionsEnded): sign
+	// out, sign out everywhere, a password change, an archived user.
+	SessionsEnded func(context.Context) <-chan struct{}
 }
 
 func (o LiveOptions) withDefaults() LiveOptions {
@@ -43,6 +58,9 @@ func (o LiveOptions) withDefaults() LiveOptions {
 	}
 	if o.Retry <= 0 {
 		o.Retry = 2 * time.Second
+	}
+	if o.SessionCheck <= 0 {
+		o.SessionCheck = 5 * time.Second
 	}
 	return o
 }
@@ -75,11 +93,13 @@ type Live struct {
 }
 
 // liveClient is one open stream. The watcher sends to ch without
-// blocking; gone is closed when the client must stop (it fell behind, or
-// the server is shutting down).
+// blocking; gone is closed when the client must stop (it fell behind, its
+// session ended, or the server is shutting down). session is the ID of
+// the browser session it belongs to.
 type liveClient struct {
-	ch   chan liveMessage
-	gone chan struct{}
+	ch      chan liveMessage
+	gone    chan struct{}
+	session string
 }
 
 // liveMessage is one formatted "change" message. wsSeq is the event's
@@ -132,7 +152,7 @@ var errLiveClosed = cohort.Errorf(cohort.EUNAVAILABLE, "The server is shutting d
 
 // subscribe registers a client of a workspace and returns the seq from
 // which the watcher will send it events (exclusive).
-func (l *Live) subscribe(workspaceID string) (*liveClient, int64, error) {
+func (l *Live) subscribe(workspaceID, session string) (*liveClient, int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -144,9 +164,12 @@ func (l *Live) subscribe(workspaceID string) (*liveClient, int64, error) {
 		// events are history, read per client only when it asks with
 		// Last-Event-ID.
 		wctx, stop := context.WithCancel(l.ctx)
-		var wake <-chan struct{}
+		var wake, ended <-chan struct{}
 		if l.wake != nil {
 			wake = l.wake(wctx)
+		}
+		if l.opts.SessionsEnded != nil {
+			ended = l.opts.SessionsEnded(wctx)
 		}
 		seq, err := l.svc.Events.LastEventSeq(l.ctx)
 		if err != nil {
@@ -155,9 +178,9 @@ func (l *Live) subscribe(workspaceID string) (*liveClient, int64, error) {
 		}
 		l.seq, l.started = seq, true
 		l.wg.Add(1)
-		go l.watch(wake, stop)
+		go l.watch(wake, ended, stop)
 	}
-	c := &liveClient{ch: make(chan liveMessage, l.opts.ClientBuffer), gone: make(chan struct{})}
+	c := &liveClient{ch: make(chan liveMessage, l.opts.ClientBuffer), gone: make(chan struct{}), session: session}
 	set := l.clients[workspaceID]
 	if set == nil {
 		set = map[*liveClient]struct{}{}
@@ -180,13 +203,17 @@ func (l *Live) unsubscribe(workspaceID string, c *liveClient) {
 	}
 }
 
-// watch reads new events after every wake-up (or poll) until Close.
-func (l *Live) watch(wake <-chan struct{}, unsubscribe context.CancelFunc) {
+// watch reads new events after every wake-up (or poll), and checks the
+// open streams' sessions on its timer and whenever sessions end, until
+// Close.
+func (l *Live) watch(wake, ended <-chan struct{}, unsubscribe context.CancelFunc) {
 	defer l.wg.Done()
 	defer unsubscribe()
 	poll := time.NewTicker(l.opts.PollInterval)
 	defer poll.Stop()
-	failing := false
+	check := time.NewTicker(l.opts.SessionCheck)
+	defer check.Stop()
+	var failing, checkFailing bool
 	for {
 		select {
 		case <-l.ctx.Done():
@@ -196,6 +223,16 @@ func (l *Live) watch(wake <-chan struct{}, unsubscribe context.CancelFunc) {
 				wake = nil
 			}
 		case <-poll.C:
+		case _, ok := <-ended:
+			if !ok {
+				ended = nil
+				continue
+			}
+			checkFailing = l.logCheck(l.checkSessions(), checkFailing)
+			continue
+		case <-check.C:
+			checkFailing = l.logCheck(l.checkSessions(), checkFailing)
+			continue
 		}
 		err := l.catchUp()
 		switch {
@@ -208,6 +245,59 @@ func (l *Live) watch(wake <-chan struct{}, unsubscribe context.CancelFunc) {
 			failing = false
 		}
 	}
+}
+
+// logCheck logs a failed session check once per outage and returns
+// whether checks are failing. While the database does not answer, streams
+// stay open: they get no events then either, and the next check after
+// the outage ends those whose session is gone.
+func (l *Live) logCheck(err error, failing bool) bool {
+	switch {
+	case err != nil && l.ctx.Err() == nil && !failing:
+		l.log.Error("live updates cannot check sessions", "error", err)
+		return true
+	case err == nil && failing:
+		l.log.Info("live updates check sessions again")
+		return false
+	}
+	return failing && err != nil
+}
+
+// checkSessions ends every open stream whose session no longer signs its
+// user in (signed out, ended everywhere, password changed, user archived,
+// expired or idle), with one query for all of them.
+func (l *Live) checkSessions() error {
+	l.mu.Lock()
+	ids := map[string]struct{}{}
+	for _, set := range l.clients {
+		for c := range set {
+			ids[c.session] = struct{}{}
+		}
+	}
+	l.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	live, err := l.svc.Auth.LiveSessions(l.ctx, slices.Collect(maps.Keys(ids)), l.opts.SessionIdle)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ws, set := range l.clients {
+		for c := range set {
+			// Only sessions that were checked: a stream that connected
+			// meanwhile was checked by the server as it connected.
+			if _, checked := ids[c.session]; checked && !live[c.session] {
+				close(c.gone)
+				delete(set, c)
+			}
+		}
+		if len(set) == 0 {
+			delete(l.clients, ws)
+		}
+	}
+	return nil
 }
 
 // catchUp hands every event after l.seq to the clients of its workspace.
@@ -301,6 +391,12 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, cohort.ErrNoActor.Message, http.StatusUnauthorized)
 		return
 	}
+	if actor.SessionID == "" {
+		// Every stream is tied to a browser session, so that it ends with
+		// it; an API key opens no stream.
+		http.Error(w, "Live updates need a signed-in browser session.", http.StatusUnauthorized)
+		return
+	}
 	if !actor.CanViewGroups() {
 		http.Error(w, "You do not have permission to see live updates.", http.StatusForbidden)
 		return
@@ -333,7 +429,7 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lastID = now
 	}
 
-	c, start, err := l.subscribe(actor.WorkspaceID)
+	c, start, err := l.subscribe(actor.WorkspaceID, actor.SessionID)
 	if err != nil {
 		l.unavailable(w, r, err)
 		return

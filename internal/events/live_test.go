@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,21 +17,37 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-// liveServer serves Live's routes behind a stand-in for the session
-// middleware: the X-Test-Workspace header signs the request in as a staff
-// member of that workspace; without it the request has no actor.
+// liveServer serves Live's routes behind a stand-in for the server's
+// session middleware over real sessions: X-Test-Session names a session
+// token; X-Test-Workspace signs in as the owner of a workspace the test
+// created (one session per workspace, made on first use). A request
+// whose session is not live has no actor.
 func liveServer(t *testing.T, db *sqlstore.DB, opts LiveOptions) (*httptest.Server, *Live) {
 	t.Helper()
-	live := NewLive(db.Services(), db.Subscribe, nil, opts)
+	svc := db.Services()
+	live := NewLive(svc, db.Subscribe, nil, opts)
 	mux := http.NewServeMux()
 	for _, r := range live.Routes() {
 		mux.Handle(r.Method+" "+r.Pattern, r.Handler)
 	}
+	var mu sync.Mutex
+	ownerSessions := map[string]string{}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := r.Header.Get("X-Test-Session")
 		if ws := r.Header.Get("X-Test-Workspace"); ws != "" {
-			r = r.WithContext(cohort.NewContextWithActor(r.Context(), cohort.Actor{
-				WorkspaceID: ws, UserID: "staff-" + ws, Name: "Staff", Role: cohort.RoleReceptionist, Via: cohort.ViaWeb,
-			}))
+			mu.Lock()
+			token = ownerSessions[ws]
+			if owner, ok := owners.Load(ws); ok && token == "" {
+				var err error
+				if token, _, err = svc.Auth.CreateSession(r.Context(), owner.(string), time.Hour); err != nil {
+					t.Errorf("CreateSession: %v", err)
+				}
+				ownerSessions[ws] = token
+			}
+			mu.Unlock()
+		}
+		if su, err := svc.Auth.FindSession(r.Context(), token, 0); err == nil {
+			r = r.WithContext(cohort.NewContextWithActor(r.Context(), su.Actor(cohort.ViaWeb, "")))
 		}
 		mux.ServeHTTP(w, r)
 	}))
@@ -56,13 +73,24 @@ type sseClient struct {
 	cancel context.CancelFunc
 }
 
-// connect opens GET /events as a member of workspace, resuming after
+// connect opens GET /events as the owner of workspace, resuming after
 // lastEventID when it is not empty.
 func connect(t *testing.T, srv *httptest.Server, workspace, lastEventID string) *sseClient {
 	t.Helper()
+	return connectAs(t, srv, "X-Test-Workspace", workspace, lastEventID)
+}
+
+// connectSession opens GET /events with a session token.
+func connectSession(t *testing.T, srv *httptest.Server, token string) *sseClient {
+	t.Helper()
+	return connectAs(t, srv, "X-Test-Session", token, "")
+}
+
+func connectAs(t *testing.T, srv *httptest.Server, header, value, lastEventID string) *sseClient {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events", nil)
-	req.Header.Set("X-Test-Workspace", workspace)
+	req.Header.Set(header, value)
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
@@ -169,9 +197,10 @@ func TestLiveRequiresSignIn(t *testing.T) {
 
 func TestLiveRejectsBadLastEventID(t *testing.T) {
 	db := sqlstore.OpenTest(t)
+	_, ws := workspace(t, db.Services(), "bad-id")
 	srv, _ := liveServer(t, db, LiveOptions{})
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/events", nil)
-	req.Header.Set("X-Test-Workspace", "ws")
+	req.Header.Set("X-Test-Workspace", ws.ID)
 	req.Header.Set("Last-Event-ID", "abc")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -293,8 +322,9 @@ func TestLiveResumes(t *testing.T) {
 
 func TestLiveHeartbeat(t *testing.T) {
 	db := sqlstore.OpenTest(t)
+	_, ws := workspace(t, db.Services(), "beat")
 	srv, _ := liveServer(t, db, LiveOptions{Heartbeat: 20 * time.Millisecond})
-	c := connect(t, srv, "ws", "")
+	c := connect(t, srv, ws.ID, "")
 	c.next(t, func(b sseBlock) bool { return b.Comment != "" })
 }
 
@@ -302,8 +332,9 @@ func TestLiveHeartbeat(t *testing.T) {
 // server shutdown does not wait for them, and refuses new ones.
 func TestLiveCloseEndsStreams(t *testing.T) {
 	db := sqlstore.OpenTest(t)
+	_, ws := workspace(t, db.Services(), "closing")
 	srv, live := liveServer(t, db, LiveOptions{})
-	c := connect(t, srv, "ws", "")
+	c := connect(t, srv, ws.ID, "")
 	c.next(t, func(b sseBlock) bool { return b.ID != "" })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -322,7 +353,7 @@ func TestLiveCloseEndsStreams(t *testing.T) {
 
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/events", nil)
-	req = req.WithContext(cohort.NewContextWithActor(req.Context(), cohort.Actor{WorkspaceID: "ws", UserID: "u"}))
+	req = req.WithContext(cohort.NewContextWithActor(req.Context(), cohort.Actor{WorkspaceID: ws.ID, UserID: "u", SessionID: "s"}))
 	live.ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("new stream after Close: %d, want 503", rec.Code)
@@ -430,4 +461,120 @@ func TestWorkspaceSeqDense(t *testing.T) {
 			t.Fatalf("reading another workspace's events: %v, want not found", err)
 		}
 	}
+}
+
+// staffSession creates an active staff member of the context's workspace
+// and signs them in, returning the user and the session token.
+func staffSession(t *testing.T, ctx context.Context, svc cohort.Services, email string) (*cohort.User, string) {
+	t.Helper()
+	u := createUser(t, ctx, svc, email)
+	token, _, err := svc.Auth.CreateSession(t.Context(), u.ID, time.Hour)
+	if err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	return u, token
+}
+
+// ended waits for the stream to end, failing after the generous bound.
+func (c *sseClient) ended(t *testing.T, what string) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case _, ok := <-c.blocks:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the stream stayed open after %s", what)
+		}
+	}
+}
+
+// TestLiveEndsWithSession: an open stream ends soon after its session
+// does — sign-out, "sign out everywhere" (also what a password change
+// does), the user archived — while streams of other sessions stay open.
+// The store's session-ended signal wakes the check; its timer alone does
+// the same (second run, no signal).
+func TestLiveEndsWithSession(t *testing.T) {
+	for _, signal := range []bool{true, false} {
+		t.Run(map[bool]string{true: "signal", false: "timer"}[signal], func(t *testing.T) {
+			db := sqlstore.OpenTest(t)
+			svc := db.Services()
+			ctx, _ := workspace(t, svc, "revoke")
+			opts := LiveOptions{SessionCheck: 200 * time.Millisecond}
+			if signal {
+				// A timer far beyond the test's wait: only the signal
+				// can end the streams in time.
+				opts = LiveOptions{SessionCheck: time.Hour, SessionsEnded: db.SubscribeSessionsEnded}
+			}
+			srv, _ := liveServer(t, db, opts)
+			_, bystander := staffSession(t, ctx, svc, "stays@revoke.example")
+			keep := connectSession(t, srv, bystander)
+
+			// Sign out: the session's own stream ends.
+			_, tok := staffSession(t, ctx, svc, "signout@revoke.example")
+			c := connectSession(t, srv, tok)
+			c.next(t, func(b sseBlock) bool { return b.ID != "" })
+			if err := svc.Auth.DeleteSession(t.Context(), tok); err != nil {
+				t.Fatal(err)
+			}
+			c.ended(t, "sign-out")
+
+			// Sign out everywhere (and a password change): every stream
+			// of the user ends, except the session kept.
+			u, tok1 := staffSession(t, ctx, svc, "everywhere@revoke.example")
+			tok2, s2, err := svc.Auth.CreateSession(t.Context(), u.ID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok3, _, err := svc.Auth.CreateSession(t.Context(), u.ID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c1, c2, c3 := connectSession(t, srv, tok1), connectSession(t, srv, tok2), connectSession(t, srv, tok3)
+			for _, c := range []*sseClient{c1, c2, c3} {
+				c.next(t, func(b sseBlock) bool { return b.ID != "" })
+			}
+			if err := svc.Auth.DeleteUserSessions(ctx, u.ID, s2.ID); err != nil {
+				t.Fatal(err)
+			}
+			c1.ended(t, "sign out everywhere")
+			c3.ended(t, "sign out everywhere")
+
+			// Archiving the user ends the stream of the session kept.
+			if _, err := svc.Users.ArchiveUser(ctx, u.ID); err != nil {
+				t.Fatal(err)
+			}
+			c2.ended(t, "the user was archived")
+
+			// The bystander's stream is still open and still gets changes.
+			g := createGroup(t, ctx, svc, "Still live")
+			keep.next(t, func(b sseBlock) bool { return isChange(b) && strings.Contains(b.Data, g.ID) })
+			// An ended session cannot open a new stream either.
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/events", nil)
+			req.Header.Set("X-Test-Session", tok1)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("a stream for an ended session: %d, want 401", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestLiveEndsWhenSessionIdles: a session not used for SessionIdle ends,
+// and so does its stream: an open stream is not a use.
+func TestLiveEndsWhenSessionIdles(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctx, _ := workspace(t, svc, "idle")
+	srv, _ := liveServer(t, db, LiveOptions{SessionCheck: 50 * time.Millisecond, SessionIdle: 500 * time.Millisecond})
+	_, tok := staffSession(t, ctx, svc, "idle@idle.example")
+	c := connectSession(t, srv, tok)
+	c.next(t, func(b sseBlock) bool { return b.ID != "" })
+	c.ended(t, "the session idled out")
 }

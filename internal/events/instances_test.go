@@ -86,3 +86,20 @@ func TestAcrossInstances(t *testing.T) {
 		t.Fatalf("delivered %s, want group.created", got)
 	}
 }
+
+// TestSessionEndAcrossInstances: signing out through one instance ends the
+// session's live stream on another, woken by NOTIFY (its timer is set far
+// beyond the test's wait).
+func TestSessionEndAcrossInstances(t *testing.T) {
+	a, b := twoInstances(t)
+	svcA := a.Services()
+	ctx, _ := workspace(t, svcA, "revoke-instances")
+	_, tok := staffSession(t, ctx, svcA, "leaver@revoke-instances.example")
+	srv, _ := liveServer(t, b, LiveOptions{SessionCheck: time.Hour, SessionsEnded: b.SubscribeSessionsEnded})
+	stream := connectSession(t, srv, tok)
+	stream.next(t, func(b sseBlock) bool { return b.ID != "" })
+	if err := svcA.Auth.DeleteSession(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	stream.ended(t, "signing out on the other instance")
+}

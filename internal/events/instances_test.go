@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,7 +98,10 @@ func TestSessionEndAcrossInstances(t *testing.T) {
 	_, tok := staffSession(t, ctx, svcA, "leaver@revoke-instances.example")
 	srv, _ := liveServer(t, b, LiveOptions{SessionCheck: time.Hour, SessionsEnded: b.SubscribeSessionsEnded})
 	stream := connectSession(t, srv, tok)
-	stream.next(t, func(b sseBlock) bool { return b.ID != "" })
+	// A change from instance A reaching the stream shows instance B's
+	// LISTEN connection is up (it wakes everyone once as it starts).
+	g := createGroup(t, ctx, svcA, "Before signing out")
+	stream.next(t, func(b sseBlock) bool { return isChange(b) && strings.Contains(b.Data, g.ID) })
 	if err := svcA.Auth.DeleteSession(t.Context(), tok); err != nil {
 		t.Fatal(err)
 	}

@@ -78,4 +78,8 @@ type AuthService interface {
 	// DeleteUserSessions ends every session of a user ("sign out
 	// everywhere"), except the one whose ID is keep, if given.
 	DeleteUserSessions(ctx context.Context, userID, keep string) error
+	// LiveSessions returns which of the given session IDs still sign
+	// their user in, by FindSession's rule, without recording a use: open
+	// live streams are re-checked with it, so they end with their session.
+	LiveSessions(ctx context.Context, ids []string, idle time.Duration) (map[string]bool, error)
 }

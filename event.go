@@ -14,13 +14,18 @@ var EventTypes = []string{
 
 // Event is a row of the outbox, written in the same transaction as the
 // change it reports. Seq orders events per database (and so per
-// workspace); the relay delivers them after commit, at least once.
+// workspace); the relay delivers them after commit, at least once. Seq is
+// internal: what a workspace's people and clients see is WorkspaceSeq.
 type Event struct {
-	Seq         int64
-	ID          string
-	WorkspaceID string
-	Type        string
-	Time        time.Time
+	Seq int64
+	// WorkspaceSeq numbers the events of one workspace 1, 2, 3, … in the
+	// same order as Seq, so a position shown to a practice (a page's
+	// last_event_id, a live stream's ids) says nothing about others.
+	WorkspaceSeq int64
+	ID           string
+	WorkspaceID  string
+	Type         string
+	Time         time.Time
 	// Data is the JSON payload: the resource and, for updates, what changed.
 	Data json.RawMessage
 }
@@ -32,6 +37,12 @@ type EventService interface {
 	FindEventsAfter(ctx context.Context, workspaceID string, seq int64, limit int) ([]*Event, error)
 	// LastEventSeq returns the highest Seq, 0 when there is none.
 	LastEventSeq(ctx context.Context) (int64, error)
+	// FindWorkspaceEventsAfter returns up to limit events of one workspace
+	// with WorkspaceSeq > after, in order (a live stream resuming).
+	FindWorkspaceEventsAfter(ctx context.Context, workspaceID string, after int64, limit int) ([]*Event, error)
+	// LastWorkspaceEventSeq returns the highest WorkspaceSeq of a
+	// workspace, 0 when it has none (the position a page is rendered at).
+	LastWorkspaceEventSeq(ctx context.Context, workspaceID string) (int64, error)
 }
 
 // Webhook is a subscriber URL of one workspace.

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/cohorthq/cohort"
@@ -31,9 +30,9 @@ import (
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 60 * time.Second
-	// writeTimeout bounds one response. It is set per request (not on the
-	// http.Server) so that live-update streams, which stay open for hours,
-	// are exempt.
+	// writeTimeout bounds one response. The server sets it per request
+	// (not on the http.Server) so that routes marked Stream, the
+	// live-update stream that stays open for hours, are exempt.
 	writeTimeout = 60 * time.Second
 	idleTimeout  = 120 * time.Second
 )
@@ -86,7 +85,12 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 	}
 
 	svc := services(db, cfg)
-	live := events.NewLive(svc, db.Subscribe, logger, events.LiveOptions{})
+	// Streams end with their session: checked every few seconds, and at
+	// once when sessions end on any instance.
+	live := events.NewLive(svc, db.Subscribe, logger, events.LiveOptions{
+		SessionIdle:   cfg.SessionIdle,
+		SessionsEnded: db.SubscribeSessionsEnded,
+	})
 	defer live.Close()
 	handler, err := newHandler(cfg, db, svc, logger, live)
 	if err != nil {
@@ -143,12 +147,8 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 		}
 	}
 
-	// Long-lived streams end when shutdown starts; ordinary requests get
-	// ShutdownTimeout to finish.
-	streamsCtx, endStreams := context.WithCancel(context.Background())
-	defer endStreams()
 	srv := &http.Server{
-		Handler:           withDeadlines(streamsCtx, handler),
+		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		IdleTimeout:       idleTimeout,
@@ -157,7 +157,8 @@ func serve(ctx context.Context, e *env, cfg *config.Config) error {
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 		TLSConfig:         tlsConfig,
 	}
-	srv.RegisterOnShutdown(endStreams)
+	// Live streams end when shutdown starts; ordinary requests get
+	// ShutdownTimeout to finish.
 	srv.RegisterOnShutdown(live.Close)
 
 	serveErr := make(chan error, 1)
@@ -235,6 +236,7 @@ func newHandler(cfg *config.Config, db *sqlstore.DB, svc cohort.Services, logger
 		TrustProxy:      cfg.BehindTLSProxy,
 		SessionIdle:     cfg.SessionIdle,
 		ReadConcurrency: reads,
+		WriteTimeout:    writeTimeout,
 		Ready:           db.Ping,
 	}, svc, logger, routes...), nil
 }
@@ -248,25 +250,6 @@ func liveEventsURL(live *events.Live) string {
 		}
 	}
 	return ""
-}
-
-// withDeadlines sets each response's write deadline, except for
-// server-sent event streams (which a browser's EventSource asks for with
-// Accept: text/event-stream): those stay open until the client leaves or
-// shutdown starts.
-func withDeadlines(streamsCtx context.Context, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.Contains(r.Header.Get("Accept"), "text/event-stream") {
-			ctx, cancel := context.WithCancel(r.Context())
-			defer cancel()
-			stop := context.AfterFunc(streamsCtx, cancel)
-			defer stop()
-			h.ServeHTTP(w, r.WithContext(ctx))
-			return
-		}
-		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(writeTimeout))
-		h.ServeHTTP(w, r)
-	})
 }
 
 // displayAddr is the address to print: a wildcard host (":8080",

@@ -140,6 +140,7 @@ func (h *Handler) Routes() []httpx.Route {
 			Pattern: ep.pattern,
 			Handler: h.wrap(ep),
 			Public:  true,
+			Machine: true,
 			// Room for a replacement member list of MaxMemberChange IDs.
 			MaxBodyBytes: h.opts.MaxBodyBytes,
 		})

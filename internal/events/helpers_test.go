@@ -31,17 +31,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// owners maps each workspace a test created to its owner's user ID, so
+// the live tests' stand-in middleware can sign in as a real person.
+var owners sync.Map
+
 // workspace creates a workspace and returns a context acting in it as the
 // system (every permission, this workspace only).
 func workspace(t *testing.T, svc cohort.Services, slug string) (context.Context, *cohort.Workspace) {
 	t.Helper()
-	ws, _, err := svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{
+	ws, owner, err := svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{
 		Name: "Practice " + slug, Slug: slug,
 		Owner: cohort.UserCreate{Email: "owner@" + slug + ".example", GivenName: "Olive", FamilyName: "Owner"},
 	})
 	if err != nil {
 		t.Fatalf("CreateWorkspace(%s): %v", slug, err)
 	}
+	owners.Store(ws.ID, owner.ID)
 	return cohort.NewContextWithActor(t.Context(), cohort.SystemActor(ws.ID, "Test")), ws
 }
 

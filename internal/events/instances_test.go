@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,4 +86,24 @@ func TestAcrossInstances(t *testing.T) {
 	if got := rc.requests()[0].Header.Get(HeaderEventType); got != cohort.ActionGroupCreated {
 		t.Fatalf("delivered %s, want group.created", got)
 	}
+}
+
+// TestSessionEndAcrossInstances: signing out through one instance ends the
+// session's live stream on another, woken by NOTIFY (its timer is set far
+// beyond the test's wait).
+func TestSessionEndAcrossInstances(t *testing.T) {
+	a, b := twoInstances(t)
+	svcA := a.Services()
+	ctx, _ := workspace(t, svcA, "revoke-instances")
+	_, tok := staffSession(t, ctx, svcA, "leaver@revoke-instances.example")
+	srv, _ := liveServer(t, b, LiveOptions{SessionCheck: time.Hour, SessionsEnded: b.SubscribeSessionsEnded})
+	stream := connectSession(t, srv, tok)
+	// A change from instance A reaching the stream shows instance B's
+	// LISTEN connection is up (it wakes everyone once as it starts).
+	g := createGroup(t, ctx, svcA, "Before signing out")
+	stream.next(t, func(b sseBlock) bool { return isChange(b) && strings.Contains(b.Data, g.ID) })
+	if err := svcA.Auth.DeleteSession(t.Context(), tok); err != nil {
+		t.Fatal(err)
+	}
+	stream.ended(t, "signing out on the other instance")
 }

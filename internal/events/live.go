@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -29,6 +31,19 @@ type LiveOptions struct {
 	ClientBuffer int
 	// Retry is the reconnection delay suggested to browsers (default 2 s).
 	Retry time.Duration
+	// SessionCheck is how often every open stream's session is checked
+	// again, so a stream ends within this long of its session ending
+	// (default 5 s). Streams are also checked at once when SessionsEnded
+	// signals.
+	SessionCheck time.Duration
+	// SessionIdle is the server's idle limit: a stream whose session has
+	// not been used for this long ends, as the session has (0: not
+	// checked). An open stream is not a use of its session.
+	SessionIdle time.Duration
+	// SessionsEnded, when not nil, returns a channel that receives when
+	// sessions end anywhere (the store's SubscribeSessionsEnded): sign
+	// out, sign out everywhere, a password change, an archived user.
+	SessionsEnded func(context.Context) <-chan struct{}
 }
 
 func (o LiveOptions) withDefaults() LiveOptions {
@@ -43,6 +58,9 @@ func (o LiveOptions) withDefaults() LiveOptions {
 	}
 	if o.Retry <= 0 {
 		o.Retry = 2 * time.Second
+	}
+	if o.SessionCheck <= 0 {
+		o.SessionCheck = 5 * time.Second
 	}
 	return o
 }
@@ -75,17 +93,20 @@ type Live struct {
 }
 
 // liveClient is one open stream. The watcher sends to ch without
-// blocking; gone is closed when the client must stop (it fell behind, or
-// the server is shutting down).
+// blocking; gone is closed when the client must stop (it fell behind, its
+// session ended, or the server is shutting down). session is the ID of
+// the browser session it belongs to.
 type liveClient struct {
-	ch   chan liveMessage
-	gone chan struct{}
+	ch      chan liveMessage
+	gone    chan struct{}
+	session string
 }
 
-// liveMessage is one formatted "change" message.
+// liveMessage is one formatted "change" message. wsSeq is the event's
+// WorkspaceSeq: the id the client sees.
 type liveMessage struct {
-	seq  int64
-	text []byte
+	wsSeq int64
+	text  []byte
 }
 
 // NewLive returns the live-updates handler over svc. wake, when not nil,
@@ -105,7 +126,7 @@ func NewLive(svc cohort.Services, wake func(context.Context) <-chan struct{}, lo
 
 // Routes lists the live endpoint for the server.
 func (l *Live) Routes() []httpx.Route {
-	return []httpx.Route{{Method: http.MethodGet, Pattern: "/events", Handler: l}}
+	return []httpx.Route{{Method: http.MethodGet, Pattern: "/events", Stream: true, Handler: l}}
 }
 
 // Close ends every open stream and stops the watcher, so a graceful
@@ -131,7 +152,7 @@ var errLiveClosed = cohort.Errorf(cohort.EUNAVAILABLE, "The server is shutting d
 
 // subscribe registers a client of a workspace and returns the seq from
 // which the watcher will send it events (exclusive).
-func (l *Live) subscribe(workspaceID string) (*liveClient, int64, error) {
+func (l *Live) subscribe(workspaceID, session string) (*liveClient, int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -143,9 +164,12 @@ func (l *Live) subscribe(workspaceID string) (*liveClient, int64, error) {
 		// events are history, read per client only when it asks with
 		// Last-Event-ID.
 		wctx, stop := context.WithCancel(l.ctx)
-		var wake <-chan struct{}
+		var wake, ended <-chan struct{}
 		if l.wake != nil {
 			wake = l.wake(wctx)
+		}
+		if l.opts.SessionsEnded != nil {
+			ended = l.opts.SessionsEnded(wctx)
 		}
 		seq, err := l.svc.Events.LastEventSeq(l.ctx)
 		if err != nil {
@@ -154,9 +178,9 @@ func (l *Live) subscribe(workspaceID string) (*liveClient, int64, error) {
 		}
 		l.seq, l.started = seq, true
 		l.wg.Add(1)
-		go l.watch(wake, stop)
+		go l.watch(wake, ended, stop)
 	}
-	c := &liveClient{ch: make(chan liveMessage, l.opts.ClientBuffer), gone: make(chan struct{})}
+	c := &liveClient{ch: make(chan liveMessage, l.opts.ClientBuffer), gone: make(chan struct{}), session: session}
 	set := l.clients[workspaceID]
 	if set == nil {
 		set = map[*liveClient]struct{}{}
@@ -179,13 +203,17 @@ func (l *Live) unsubscribe(workspaceID string, c *liveClient) {
 	}
 }
 
-// watch reads new events after every wake-up (or poll) until Close.
-func (l *Live) watch(wake <-chan struct{}, unsubscribe context.CancelFunc) {
+// watch reads new events after every wake-up (or poll), and checks the
+// open streams' sessions on its timer and whenever sessions end, until
+// Close.
+func (l *Live) watch(wake, ended <-chan struct{}, unsubscribe context.CancelFunc) {
 	defer l.wg.Done()
 	defer unsubscribe()
 	poll := time.NewTicker(l.opts.PollInterval)
 	defer poll.Stop()
-	failing := false
+	check := time.NewTicker(l.opts.SessionCheck)
+	defer check.Stop()
+	var failing, checkFailing bool
 	for {
 		select {
 		case <-l.ctx.Done():
@@ -195,6 +223,16 @@ func (l *Live) watch(wake <-chan struct{}, unsubscribe context.CancelFunc) {
 				wake = nil
 			}
 		case <-poll.C:
+		case _, ok := <-ended:
+			if !ok {
+				ended = nil
+				continue
+			}
+			checkFailing = l.logCheck(l.checkSessions(), checkFailing)
+			continue
+		case <-check.C:
+			checkFailing = l.logCheck(l.checkSessions(), checkFailing)
+			continue
 		}
 		err := l.catchUp()
 		switch {
@@ -207,6 +245,59 @@ func (l *Live) watch(wake <-chan struct{}, unsubscribe context.CancelFunc) {
 			failing = false
 		}
 	}
+}
+
+// logCheck logs a failed session check once per outage and returns
+// whether checks are failing. While the database does not answer, streams
+// stay open: they get no events then either, and the next check after
+// the outage ends those whose session is gone.
+func (l *Live) logCheck(err error, failing bool) bool {
+	switch {
+	case err != nil && l.ctx.Err() == nil && !failing:
+		l.log.Error("live updates cannot check sessions", "error", err)
+		return true
+	case err == nil && failing:
+		l.log.Info("live updates check sessions again")
+		return false
+	}
+	return failing && err != nil
+}
+
+// checkSessions ends every open stream whose session no longer signs its
+// user in (signed out, ended everywhere, password changed, user archived,
+// expired or idle), with one query for all of them.
+func (l *Live) checkSessions() error {
+	l.mu.Lock()
+	ids := map[string]struct{}{}
+	for _, set := range l.clients {
+		for c := range set {
+			ids[c.session] = struct{}{}
+		}
+	}
+	l.mu.Unlock()
+	if len(ids) == 0 {
+		return nil
+	}
+	live, err := l.svc.Auth.LiveSessions(l.ctx, slices.Collect(maps.Keys(ids)), l.opts.SessionIdle)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ws, set := range l.clients {
+		for c := range set {
+			// Only sessions that were checked: a stream that connected
+			// meanwhile was checked by the server as it connected.
+			if _, checked := ids[c.session]; checked && !live[c.session] {
+				close(c.gone)
+				delete(set, c)
+			}
+		}
+		if len(set) == 0 {
+			delete(l.clients, ws)
+		}
+	}
+	return nil
 }
 
 // catchUp hands every event after l.seq to the clients of its workspace.
@@ -224,7 +315,7 @@ func (l *Live) catchUp() error {
 			if ev.Seq <= l.seq {
 				continue
 			}
-			msg := liveMessage{seq: ev.Seq, text: formatChange(ev)}
+			msg := liveMessage{wsSeq: ev.WorkspaceSeq, text: formatChange(ev)}
 			for c := range l.clients[ev.WorkspaceID] {
 				select {
 				case c.ch <- msg:
@@ -282,10 +373,12 @@ func ChangeOf(ev *cohort.Event) Change {
 	return c
 }
 
-// formatChange renders the SSE message of an event.
+// formatChange renders the SSE message of an event. Its id is the
+// workspace's own sequence number, never the global one, so a practice
+// sees no trace of other practices' activity.
 func formatChange(ev *cohort.Event) []byte {
 	data, _ := json.Marshal(ChangeOf(ev)) // strings and an integer always marshal
-	return fmt.Appendf(nil, "id: %d\nevent: change\ndata: %s\n\n", ev.Seq, data)
+	return fmt.Appendf(nil, "id: %d\nevent: change\ndata: %s\n\n", ev.WorkspaceSeq, data)
 }
 
 // ServeHTTP streams the actor's workspace's changes. A reconnecting
@@ -296,6 +389,12 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	actor, ok := cohort.ActorFromContext(r.Context())
 	if !ok {
 		http.Error(w, cohort.ErrNoActor.Message, http.StatusUnauthorized)
+		return
+	}
+	if actor.SessionID == "" {
+		// Every stream is tied to a browser session, so that it ends with
+		// it; an API key opens no stream.
+		http.Error(w, "Live updates need a signed-in browser session.", http.StatusUnauthorized)
 		return
 	}
 	if !actor.CanViewGroups() {
@@ -315,24 +414,31 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		lastID = n
 	}
-
-	c, start, err := l.subscribe(actor.WorkspaceID)
+	// The workspace's position now, read before subscribing: whatever
+	// commits in between is replayed. A new stream starts here, and so
+	// does one whose position lies beyond it (an id from before
+	// workspaces numbered their own events, or made up), rather than
+	// skipping changes until the workspace catches up with it.
+	now, err := l.svc.Events.LastWorkspaceEventSeq(r.Context(), actor.WorkspaceID)
 	if err != nil {
-		msg := cohort.ErrorMessage(errLiveClosed)
-		if !errors.Is(err, errLiveClosed) {
-			l.log.Error("live updates cannot start", "error", err, "request_id", httpx.RequestID(r.Context()))
-			msg = "Live updates are unavailable right now; the page works without them and will try again."
-		}
-		w.Header().Set("Retry-After", "2")
-		http.Error(w, msg, http.StatusServiceUnavailable)
+		l.unavailable(w, r, err)
+		return
+	}
+	fresh := lastID < 0 || lastID > now
+	if fresh {
+		lastID = now
+	}
+
+	c, start, err := l.subscribe(actor.WorkspaceID, actor.SessionID)
+	if err != nil {
+		l.unavailable(w, r, err)
 		return
 	}
 	defer l.unsubscribe(actor.WorkspaceID, c)
 
+	// The route is marked Stream, so the server sets no write deadline:
+	// the heartbeat finds dead connections instead.
 	rc := http.NewResponseController(w)
-	// A stream outlives any server write timeout; the heartbeat finds
-	// dead connections instead.
-	_ = rc.SetWriteDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	// no-store, as every signed-in response: the stream names a
@@ -344,20 +450,19 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The preamble sets the browser's reconnection delay and, for a new
 	// stream, its position ("id" without data moves lastEventId and
 	// dispatches nothing), so a reconnect resumes from here.
-	sent := start
-	if lastID >= 0 {
-		sent = lastID
-		fmt.Fprintf(w, "retry: %d\n\n", l.opts.Retry.Milliseconds())
+	if fresh {
+		fmt.Fprintf(w, "retry: %d\nid: %d\n\n", l.opts.Retry.Milliseconds(), lastID)
 	} else {
-		fmt.Fprintf(w, "retry: %d\nid: %d\n\n", l.opts.Retry.Milliseconds(), start)
+		fmt.Fprintf(w, "retry: %d\n\n", l.opts.Retry.Milliseconds())
 	}
-	if lastID >= 0 && lastID < start {
-		if sent, err = l.replay(r.Context(), w, lastID, start); err != nil {
-			if r.Context().Err() == nil {
-				l.log.Error("live updates cannot replay missed events", "error", err, "request_id", httpx.RequestID(r.Context()))
-			}
-			return
+	// Events up to the watcher's position start come from the outbox;
+	// later ones from the watcher.
+	sent, err := l.replay(r.Context(), w, lastID, start)
+	if err != nil {
+		if r.Context().Err() == nil {
+			l.log.Error("live updates cannot replay missed events", "error", err, "request_id", httpx.RequestID(r.Context()))
 		}
+		return
 	}
 	if rc.Flush() != nil {
 		return
@@ -372,13 +477,13 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-c.gone:
 			return
 		case msg := <-c.ch:
-			if msg.seq <= sent {
-				continue // already sent while replaying
+			if msg.wsSeq <= sent {
+				continue // the client has it, or it was replayed
 			}
 			if _, err := w.Write(msg.text); err != nil {
 				return
 			}
-			sent = msg.seq
+			sent = msg.wsSeq
 		case <-heartbeat.C:
 			if _, err := w.Write([]byte(": keep-alive\n\n")); err != nil {
 				return
@@ -390,27 +495,40 @@ func (l *Live) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// replay writes the workspace's events after `after` up to and including
-// `until` (later ones come from the watcher) and returns the last seq it
-// covered. It reads with the client's actor, so only its workspace.
+// replay writes the workspace's events after workspace position `after`
+// whose global Seq is at most `until` (later ones come from the watcher)
+// and returns the workspace position it reached. It reads with the
+// client's actor, so only its workspace.
 func (l *Live) replay(ctx context.Context, w http.ResponseWriter, after, until int64) (int64, error) {
 	actor, _ := cohort.ActorFromContext(ctx)
 	for {
-		evs, err := l.svc.Events.FindEventsAfter(ctx, actor.WorkspaceID, after, catchUpBatch)
+		evs, err := l.svc.Events.FindWorkspaceEventsAfter(ctx, actor.WorkspaceID, after, catchUpBatch)
 		if err != nil {
 			return after, err
 		}
 		for _, ev := range evs {
 			if ev.Seq > until {
-				return until, nil
+				return after, nil
 			}
 			if _, err := w.Write(formatChange(ev)); err != nil {
 				return after, err
 			}
-			after = ev.Seq
+			after = ev.WorkspaceSeq
 		}
 		if len(evs) < catchUpBatch {
-			return until, nil
+			return after, nil
 		}
 	}
+}
+
+// unavailable answers a stream that cannot start: 503 with Retry-After,
+// the reason logged unless the server is shutting down.
+func (l *Live) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	msg := cohort.ErrorMessage(errLiveClosed)
+	if !errors.Is(err, errLiveClosed) {
+		l.log.Error("live updates cannot start", "error", err, "request_id", httpx.RequestID(r.Context()))
+		msg = "Live updates are unavailable right now; the page works without them and will try again."
+	}
+	w.Header().Set("Retry-After", "2")
+	http.Error(w, msg, http.StatusServiceUnavailable)
 }

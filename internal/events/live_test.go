@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,21 +17,37 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-// liveServer serves Live's routes behind a stand-in for the session
-// middleware: the X-Test-Workspace header signs the request in as a staff
-// member of that workspace; without it the request has no actor.
+// liveServer serves Live's routes behind a stand-in for the server's
+// session middleware over real sessions: X-Test-Session names a session
+// token; X-Test-Workspace signs in as the owner of a workspace the test
+// created (one session per workspace, made on first use). A request
+// whose session is not live has no actor.
 func liveServer(t *testing.T, db *sqlstore.DB, opts LiveOptions) (*httptest.Server, *Live) {
 	t.Helper()
-	live := NewLive(db.Services(), db.Subscribe, nil, opts)
+	svc := db.Services()
+	live := NewLive(svc, db.Subscribe, nil, opts)
 	mux := http.NewServeMux()
 	for _, r := range live.Routes() {
 		mux.Handle(r.Method+" "+r.Pattern, r.Handler)
 	}
+	var mu sync.Mutex
+	ownerSessions := map[string]string{}
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token := r.Header.Get("X-Test-Session")
 		if ws := r.Header.Get("X-Test-Workspace"); ws != "" {
-			r = r.WithContext(cohort.NewContextWithActor(r.Context(), cohort.Actor{
-				WorkspaceID: ws, UserID: "staff-" + ws, Name: "Staff", Role: cohort.RoleReceptionist, Via: cohort.ViaWeb,
-			}))
+			mu.Lock()
+			token = ownerSessions[ws]
+			if owner, ok := owners.Load(ws); ok && token == "" {
+				var err error
+				if token, _, err = svc.Auth.CreateSession(r.Context(), owner.(string), time.Hour); err != nil {
+					t.Errorf("CreateSession: %v", err)
+				}
+				ownerSessions[ws] = token
+			}
+			mu.Unlock()
+		}
+		if su, err := svc.Auth.FindSession(r.Context(), token, 0); err == nil {
+			r = r.WithContext(cohort.NewContextWithActor(r.Context(), su.Actor(cohort.ViaWeb, "")))
 		}
 		mux.ServeHTTP(w, r)
 	}))
@@ -56,13 +73,24 @@ type sseClient struct {
 	cancel context.CancelFunc
 }
 
-// connect opens GET /events as a member of workspace, resuming after
+// connect opens GET /events as the owner of workspace, resuming after
 // lastEventID when it is not empty.
 func connect(t *testing.T, srv *httptest.Server, workspace, lastEventID string) *sseClient {
 	t.Helper()
+	return connectAs(t, srv, "X-Test-Workspace", workspace, lastEventID)
+}
+
+// connectSession opens GET /events with a session token.
+func connectSession(t *testing.T, srv *httptest.Server, token string) *sseClient {
+	t.Helper()
+	return connectAs(t, srv, "X-Test-Session", token, "")
+}
+
+func connectAs(t *testing.T, srv *httptest.Server, header, value, lastEventID string) *sseClient {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/events", nil)
-	req.Header.Set("X-Test-Workspace", workspace)
+	req.Header.Set(header, value)
 	if lastEventID != "" {
 		req.Header.Set("Last-Event-ID", lastEventID)
 	}
@@ -169,9 +197,10 @@ func TestLiveRequiresSignIn(t *testing.T) {
 
 func TestLiveRejectsBadLastEventID(t *testing.T) {
 	db := sqlstore.OpenTest(t)
+	_, ws := workspace(t, db.Services(), "bad-id")
 	srv, _ := liveServer(t, db, LiveOptions{})
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/events", nil)
-	req.Header.Set("X-Test-Workspace", "ws")
+	req.Header.Set("X-Test-Workspace", ws.ID)
 	req.Header.Set("Last-Event-ID", "abc")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -259,12 +288,12 @@ func TestLiveResumes(t *testing.T) {
 	if _, err := svc.Groups.ArchiveGroup(ctxA, g.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	evs, err := svc.Events.FindEventsAfter(ctxA, wsA.ID, seq, 100)
+	evs, err := svc.Events.FindWorkspaceEventsAfter(ctxA, wsA.ID, seq, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, ev := range evs {
-		want = append(want, ev.Seq)
+		want = append(want, ev.WorkspaceSeq)
 		wantTypes = append(wantTypes, ev.Type)
 	}
 	if len(want) != 3 {
@@ -293,8 +322,9 @@ func TestLiveResumes(t *testing.T) {
 
 func TestLiveHeartbeat(t *testing.T) {
 	db := sqlstore.OpenTest(t)
+	_, ws := workspace(t, db.Services(), "beat")
 	srv, _ := liveServer(t, db, LiveOptions{Heartbeat: 20 * time.Millisecond})
-	c := connect(t, srv, "ws", "")
+	c := connect(t, srv, ws.ID, "")
 	c.next(t, func(b sseBlock) bool { return b.Comment != "" })
 }
 
@@ -302,8 +332,9 @@ func TestLiveHeartbeat(t *testing.T) {
 // server shutdown does not wait for them, and refuses new ones.
 func TestLiveCloseEndsStreams(t *testing.T) {
 	db := sqlstore.OpenTest(t)
+	_, ws := workspace(t, db.Services(), "closing")
 	srv, live := liveServer(t, db, LiveOptions{})
-	c := connect(t, srv, "ws", "")
+	c := connect(t, srv, ws.ID, "")
 	c.next(t, func(b sseBlock) bool { return b.ID != "" })
 
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -322,9 +353,228 @@ func TestLiveCloseEndsStreams(t *testing.T) {
 
 	rec := httptest.NewRecorder()
 	req := httptest.NewRequest(http.MethodGet, "/events", nil)
-	req = req.WithContext(cohort.NewContextWithActor(req.Context(), cohort.Actor{WorkspaceID: "ws", UserID: "u"}))
+	req = req.WithContext(cohort.NewContextWithActor(req.Context(), cohort.Actor{WorkspaceID: ws.ID, UserID: "u", SessionID: "s"}))
 	live.ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("new stream after Close: %d, want 503", rec.Code)
 	}
+}
+
+// TestLiveIDsAreTheWorkspaces: the positions a practice sees (a page's
+// last_event_id, the stream's ids) count its own events only, so another
+// practice's activity leaves no gap; resuming from them still works.
+func TestLiveIDsAreTheWorkspaces(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctxA, wsA := workspace(t, svc, "quiet")
+	ctxB, _ := workspace(t, svc, "busy")
+	srv, _ := liveServer(t, db, LiveOptions{})
+
+	before, err := svc.Events.LastWorkspaceEventSeq(ctxA, wsA.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := connect(t, srv, wsA.ID, "")
+	start := c.next(t, func(b sseBlock) bool { return b.ID != "" })
+	if start.ID != strconv.FormatInt(before, 10) {
+		t.Fatalf("a new stream starts at id %s, want the workspace's position %d", start.ID, before)
+	}
+
+	for i := range 5 {
+		createGroup(t, ctxB, svc, fmt.Sprintf("Busy %d", i))
+	}
+	if n, err := svc.Events.LastWorkspaceEventSeq(ctxA, wsA.ID); err != nil || n != before {
+		t.Fatalf("practice A's position is %d (%v) after practice B's changes, want %d", n, err, before)
+	}
+	g := createGroup(t, ctxA, svc, "Quiet one")
+	if id, ch := c.nextChange(t); id != before+1 || ch.GroupID != g.ID {
+		t.Fatalf("practice A's next change has id %d (%+v), want %d: no gap for B's five", id, ch, before+1)
+	}
+	c.close()
+
+	// Resume from the shown id across more of B's activity.
+	createGroup(t, ctxB, svc, "Busy again")
+	u := createUser(t, ctxA, svc, "sam@quiet.example")
+	c = connect(t, srv, wsA.ID, strconv.FormatInt(before+1, 10))
+	if id, ch := c.nextChange(t); id != before+2 || ch.UserID != u.ID {
+		t.Fatalf("resumed stream got id %d (%+v), want %d, the user created while closed", id, ch, before+2)
+	}
+
+	// A position beyond the workspace's (an old global id) restarts at
+	// the workspace's position rather than skipping its next changes.
+	c.close()
+	c = connect(t, srv, wsA.ID, "1000000")
+	if b := c.next(t, func(b sseBlock) bool { return b.ID != "" }); b.ID != strconv.FormatInt(before+2, 10) || b.Event != "" {
+		t.Fatalf("stream resumed beyond the workspace's position: first block %q, want id %d", b.Raw, before+2)
+	}
+	createGroup(t, ctxA, svc, "After the restart")
+	if id, _ := c.nextChange(t); id != before+3 {
+		t.Fatalf("change after the restart has id %d, want %d", id, before+3)
+	}
+}
+
+// TestWorkspaceSeqDense: concurrent writers in two workspaces; each
+// workspace's events are numbered 1, 2, 3, … in commit order.
+func TestWorkspaceSeqDense(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctxA, wsA := workspace(t, svc, "dense-a")
+	ctxB, wsB := workspace(t, svc, "dense-b")
+	const writers, each = 4, 10
+	done := make(chan error, 2*writers)
+	for w := range writers {
+		for _, ctx := range []context.Context{ctxA, ctxB} {
+			go func() {
+				for i := range each {
+					if _, err := svc.Groups.CreateGroup(ctx, cohort.GroupCreate{Name: fmt.Sprintf("W%d-%d", w, i)}); err != nil {
+						done <- err
+						return
+					}
+				}
+				done <- nil
+			}()
+		}
+	}
+	for range 2 * writers {
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, ws := range []struct {
+		ctx context.Context
+		id  string
+	}{{ctxA, wsA.ID}, {ctxB, wsB.ID}} {
+		evs, err := svc.Events.FindEventsAfter(ws.ctx, ws.id, 0, 10000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, ev := range evs {
+			if ev.WorkspaceSeq != int64(i+1) {
+				t.Fatalf("workspace %s: event %d of %d (seq %d) is numbered %d, want %d", ws.id, i+1, len(evs), ev.Seq, ev.WorkspaceSeq, i+1)
+			}
+		}
+		last, err := svc.Events.LastWorkspaceEventSeq(ws.ctx, ws.id)
+		if err != nil || last != int64(len(evs)) {
+			t.Fatalf("workspace %s: last position %d (%v), want %d", ws.id, last, err, len(evs))
+		}
+		if _, err := svc.Events.FindWorkspaceEventsAfter(ws.ctx, "other", 0, 10); cohort.ErrorCode(err) != cohort.ENOTFOUND {
+			t.Fatalf("reading another workspace's events: %v, want not found", err)
+		}
+	}
+}
+
+// staffSession creates an active staff member of the context's workspace
+// and signs them in, returning the user and the session token.
+func staffSession(t *testing.T, ctx context.Context, svc cohort.Services, email string) (*cohort.User, string) {
+	t.Helper()
+	u := createUser(t, ctx, svc, email)
+	token, _, err := svc.Auth.CreateSession(t.Context(), u.ID, time.Hour)
+	if err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	return u, token
+}
+
+// ended waits for the stream to end, failing after the generous bound.
+func (c *sseClient) ended(t *testing.T, what string) {
+	t.Helper()
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case _, ok := <-c.blocks:
+			if !ok {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("the stream stayed open after %s", what)
+		}
+	}
+}
+
+// TestLiveEndsWithSession: an open stream ends soon after its session
+// does — sign-out, "sign out everywhere" (also what a password change
+// does), the user archived — while streams of other sessions stay open.
+// The store's session-ended signal wakes the check; its timer alone does
+// the same (second run, no signal).
+func TestLiveEndsWithSession(t *testing.T) {
+	for _, signal := range []bool{true, false} {
+		t.Run(map[bool]string{true: "signal", false: "timer"}[signal], func(t *testing.T) {
+			db := sqlstore.OpenTest(t)
+			svc := db.Services()
+			ctx, _ := workspace(t, svc, "revoke")
+			opts := LiveOptions{SessionCheck: 200 * time.Millisecond}
+			if signal {
+				// A timer far beyond the test's wait: only the signal
+				// can end the streams in time.
+				opts = LiveOptions{SessionCheck: time.Hour, SessionsEnded: db.SubscribeSessionsEnded}
+			}
+			srv, _ := liveServer(t, db, opts)
+			_, bystander := staffSession(t, ctx, svc, "stays@revoke.example")
+			keep := connectSession(t, srv, bystander)
+
+			// Sign out: the session's own stream ends.
+			_, tok := staffSession(t, ctx, svc, "signout@revoke.example")
+			c := connectSession(t, srv, tok)
+			c.next(t, func(b sseBlock) bool { return b.ID != "" })
+			if err := svc.Auth.DeleteSession(t.Context(), tok); err != nil {
+				t.Fatal(err)
+			}
+			c.ended(t, "sign-out")
+
+			// Sign out everywhere (and a password change): every stream
+			// of the user ends, except the session kept.
+			u, tok1 := staffSession(t, ctx, svc, "everywhere@revoke.example")
+			tok2, s2, err := svc.Auth.CreateSession(t.Context(), u.ID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok3, _, err := svc.Auth.CreateSession(t.Context(), u.ID, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c1, c2, c3 := connectSession(t, srv, tok1), connectSession(t, srv, tok2), connectSession(t, srv, tok3)
+			for _, c := range []*sseClient{c1, c2, c3} {
+				c.next(t, func(b sseBlock) bool { return b.ID != "" })
+			}
+			if err := svc.Auth.DeleteUserSessions(ctx, u.ID, s2.ID); err != nil {
+				t.Fatal(err)
+			}
+			c1.ended(t, "sign out everywhere")
+			c3.ended(t, "sign out everywhere")
+
+			// Archiving the user ends the stream of the session kept.
+			if _, err := svc.Users.ArchiveUser(ctx, u.ID, 0); err != nil {
+				t.Fatal(err)
+			}
+			c2.ended(t, "the user was archived")
+
+			// The bystander's stream is still open and still gets changes.
+			g := createGroup(t, ctx, svc, "Still live")
+			keep.next(t, func(b sseBlock) bool { return isChange(b) && strings.Contains(b.Data, g.ID) })
+			// An ended session cannot open a new stream either.
+			req, _ := http.NewRequest(http.MethodGet, srv.URL+"/events", nil)
+			req.Header.Set("X-Test-Session", tok1)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("a stream for an ended session: %d, want 401", resp.StatusCode)
+			}
+		})
+	}
+}
+
+// TestLiveEndsWhenSessionIdles: a session not used for SessionIdle ends,
+// and so does its stream: an open stream is not a use.
+func TestLiveEndsWhenSessionIdles(t *testing.T) {
+	db := sqlstore.OpenTest(t)
+	svc := db.Services()
+	ctx, _ := workspace(t, svc, "idle")
+	srv, _ := liveServer(t, db, LiveOptions{SessionCheck: 50 * time.Millisecond, SessionIdle: 500 * time.Millisecond})
+	_, tok := staffSession(t, ctx, svc, "idle@idle.example")
+	c := connectSession(t, srv, tok)
+	c.next(t, func(b sseBlock) bool { return b.ID != "" })
+	c.ended(t, "the session idled out")
 }

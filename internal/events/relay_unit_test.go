@@ -60,7 +60,8 @@ func TestFormatChange(t *testing.T) {
 			"id: 42\nevent: change\ndata: {\"type\":\"user.created\",\"group_id\":\"\",\"user_id\":\"\",\"version\":0}\n\n"},
 	}
 	for _, tt := range tests {
-		got := string(formatChange(&cohort.Event{Seq: 42, Type: tt.typ, Data: json.RawMessage(tt.data)}))
+		// The id is the workspace's own number, never the global Seq.
+		got := string(formatChange(&cohort.Event{Seq: 9000, WorkspaceSeq: 42, Type: tt.typ, Data: json.RawMessage(tt.data)}))
 		if got != tt.want {
 			t.Errorf("formatChange(%s) =\n%q\nwant\n%q", tt.data, got, tt.want)
 		}

@@ -35,9 +35,12 @@ type blockedRange struct {
 }
 
 // blocked lists the ranges that reach the host itself, its network or the
-// cloud provider rather than the public internet. IPv4-mapped addresses
-// are unmapped before the check; NAT64 and 6to4 addresses are checked by
-// the IPv4 address they embed.
+// cloud provider rather than the public internet. Addresses that embed an
+// IPv4 address (IPv4-mapped, IPv4-translated, NAT64, 6to4) are checked by
+// the address they embed first, for the clearer reason; the mapped and
+// translated ranges are then refused whatever they embed, since a public
+// receiver is reached by its plain IPv4 address and these forms only
+// serve to slip past a check.
 var blocked = func() []blockedRange {
 	raw := []struct{ cidr, reason string }{
 		{"169.254.169.254/32", "the cloud metadata service"},
@@ -49,6 +52,7 @@ var blocked = func() []blockedRange {
 		{"172.16.0.0/12", "a private network address"},
 		{"192.0.0.0/24", "a reserved address"},
 		{"192.0.2.0/24", "a documentation address"},
+		{"192.88.99.0/24", "a 6to4 relay anycast address"},
 		{"192.168.0.0/16", "a private network address"},
 		{"198.18.0.0/15", "a benchmarking address"},
 		{"198.51.100.0/24", "a documentation address"},
@@ -58,6 +62,8 @@ var blocked = func() []blockedRange {
 		{"::/128", "an unspecified address"},
 		{"::1/128", "a loopback address"},
 		{"::/96", "a reserved address"},
+		{"::ffff:0:0/96", "an IPv4-mapped IPv6 address"},
+		{"::ffff:0:0:0/96", "an IPv4-translated IPv6 address"},
 		{"64:ff9b:1::/48", "a private NAT64 address"},
 		{"100::/64", "a discard address"},
 		{"2001::/32", "a Teredo tunnel address"},
@@ -75,20 +81,29 @@ var blocked = func() []blockedRange {
 }()
 
 var (
-	nat64     = netip.MustParsePrefix("64:ff9b::/96")
-	sixToFour = netip.MustParsePrefix("2002::/16")
+	nat64          = netip.MustParsePrefix("64:ff9b::/96")
+	ipv4Translated = netip.MustParsePrefix("::ffff:0:0:0/96")
+	sixToFour      = netip.MustParsePrefix("2002::/16")
 )
 
 // blockedReason says why a webhook may not reach a, or "" when it may.
 func blockedReason(a netip.Addr) string {
-	a = a.WithZone("").Unmap()
+	a = a.WithZone("")
 	if a.Is6() {
 		b := a.As16()
+		var embedded netip.Addr
 		switch {
-		case nat64.Contains(a):
-			return blockedReason(netip.AddrFrom4([4]byte(b[12:16])))
+		case a.Is4In6():
+			embedded = a.Unmap()
+		case nat64.Contains(a), ipv4Translated.Contains(a):
+			embedded = netip.AddrFrom4([4]byte(b[12:16]))
 		case sixToFour.Contains(a):
-			return blockedReason(netip.AddrFrom4([4]byte(b[2:6])))
+			embedded = netip.AddrFrom4([4]byte(b[2:6]))
+		}
+		if embedded.IsValid() {
+			if r := blockedReason(embedded); r != "" {
+				return r
+			}
 		}
 	}
 	for _, r := range blocked {
@@ -132,9 +147,14 @@ func ValidateWebhookURL(ctx context.Context, raw string, allowPrivate bool) erro
 		if err != nil || len(addrs) == 0 {
 			return urlError("Cohort could not find the host %q: check the URL.", host)
 		}
+		// The resolver may answer an IPv4 address in mapped form; it is
+		// connected to as IPv4. A literal mapped host stays mapped, so
+		// blockedReason refuses the form itself.
+		for i := range addrs {
+			addrs[i] = addrs[i].Unmap()
+		}
 	}
 	for _, a := range addrs {
-		a = a.Unmap()
 		if reason := blockedReason(a); reason != "" && !allowPrivate {
 			what := a.String()
 			if what != host {

@@ -29,6 +29,22 @@ func TestValidateWebhookURL(t *testing.T) {
 		{"https://[64:ff9b::a00:1]/hook", false, false, "private network"},
 		{"https://[2002:a00:1::]/hook", false, false, "private network"},
 		{"https://[fd00:ec2::254]/hook", false, false, "private network"},
+		// 6to4 relay anycast, plain and embedded in NAT64 and 6to4.
+		{"https://192.88.99.1/hook", false, false, "6to4 relay anycast"},
+		{"https://[64:ff9b::c058:6301]/hook", false, false, "6to4 relay anycast"},
+		{"https://[2002:c058:6301::]/hook", false, false, "6to4 relay anycast"},
+		// NAT64 of a loopback or metadata address.
+		{"https://[64:ff9b::7f00:1]/hook", false, false, "loopback"},
+		{"https://[64:ff9b::a9fe:a9fe]/hook", false, false, "metadata"},
+		// IPv4-mapped: checked by the address it carries, and refused as
+		// a form even when that address is public.
+		{"https://[::ffff:a00:1]/hook", false, false, "private network"},
+		{"https://[::ffff:8.8.8.8]/hook", false, false, "IPv4-mapped"},
+		// IPv4-translated (SIIT, ::ffff:0:a.b.c.d), which Unmap leaves alone.
+		{"https://[::ffff:0:7f00:1]/hook", false, false, "loopback"},
+		{"https://[::ffff:0:808:808]/hook", false, false, "IPv4-translated"},
+		// NAT64 of a public address is a public address.
+		{"https://[64:ff9b::808:808]/hook", false, true, ""},
 		{"https://[fe80::1]/hook", false, false, "link-local"},
 		{"https://100.64.0.1/hook", false, false, "carrier-grade NAT"},
 		{"https://0.0.0.0/hook", false, false, "unspecified"},
@@ -128,7 +144,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 }
 
 func TestBlockedReasonPublic(t *testing.T) {
-	for _, s := range []string{"1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "::ffff:1.1.1.1"} {
+	for _, s := range []string{"1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "64:ff9b::101:101"} {
 		if r := blockedReason(netip.MustParseAddr(s)); r != "" {
 			t.Errorf("blockedReason(%s) = %q, want public", s, r)
 		}

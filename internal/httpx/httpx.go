@@ -25,6 +25,21 @@ type Route struct {
 	// MaxBodyBytes overrides the server's default request body limit for
 	// this route (e.g. a CSV upload); 0 keeps the default.
 	MaxBodyBytes int64
+	// Machine routes are called by programs (the REST API, SCIM): the
+	// server answers their refusals with problem JSON and 401 instead of
+	// pages and sign-in redirects, a browser session on them acts through
+	// the API, and a state-changing request without a session skips the
+	// CSRF check (it carries nothing a forged request could ride on; the
+	// route authenticates its key itself).
+	Machine bool
+	// Stream routes hold their response open (server-sent events): no
+	// write deadline, no turn in the read queue, and 401 rather than a
+	// sign-in redirect when signed out. Only the route says so: a request
+	// header (Accept: text/event-stream) never does.
+	Stream bool
+	// Quick routes answer at once without real work (health checks,
+	// static files), so they never wait for a turn in the read queue.
+	Quick bool
 }
 
 type ctxKey int

@@ -143,7 +143,7 @@ func (h *Handler) Routes() []httpx.Route {
 	}
 	var out []httpx.Route
 	for _, e := range eps {
-		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true}
+		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true, Machine: true}
 		if e.body {
 			// The server enforces the limit; a body that turns out
 			// larger while decodeBody reads it gets SCIM's 413.
@@ -188,7 +188,7 @@ func (h *Handler) Routes() []httpx.Route {
 		return errNotFound("There is no SCIM endpoint at " + r.URL.Path + ": use /scim/v2/Users, /scim/v2/Groups, /scim/v2/ServiceProviderConfig, /scim/v2/ResourceTypes or /scim/v2/Schemas.")
 	})
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: unknown, Public: true, Stateless: true})
+		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: unknown, Public: true, Stateless: true, Machine: true})
 	}
 	return out
 }

@@ -3,7 +3,8 @@ package server
 import (
 	"bytes"
 	"net/http"
-	"strings"
+
+	"github.com/cohorthq/cohort/internal/httpx"
 )
 
 // Reads take turns. A process serves reads with as many at once as
@@ -20,19 +21,21 @@ import (
 // CSV exports) are sent as they are written.
 //
 // Writes do not take turns (they queue for the database's writer anyway),
-// nor do the live-event stream, health checks and static files.
+// nor do routes marked Stream (the live-event stream) or Quick (health
+// checks, static files). The route decides, never a request header.
 
 // heldBodyMax is the most of a response kept while its read holds a turn.
 const heldBodyMax = 1 << 20
 
-// admit makes reads take turns; n <= 0 lets every request in at once.
-func admit(n int, next http.Handler) http.Handler {
-	if n <= 0 {
+// admit makes the reads of rt take turns. It returns next unchanged when
+// reads are not limited or the route never waits.
+func (s *Server) admit(rt httpx.Route, next http.Handler) http.Handler {
+	if s.turns == nil || rt.Stream || rt.Quick {
 		return next
 	}
-	turns := make(chan struct{}, n)
+	turns := s.turns
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !takesTurns(r) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -58,21 +61,6 @@ func admit(n int, next http.Handler) http.Handler {
 		release()
 		held.send()
 	})
-}
-
-// takesTurns says whether r is a read that waits for a turn.
-func takesTurns(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	p := r.URL.Path
-	switch {
-	case p == "/events", p == "/healthz", p == "/readyz", strings.HasPrefix(p, "/static/"):
-		return false
-	case strings.Contains(r.Header.Get("Accept"), "text/event-stream"):
-		return false
-	}
-	return true
 }
 
 // heldWriter keeps a response in memory until send, unless it grows past

@@ -187,3 +187,95 @@ func waitFor(t *testing.T, ok func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// Only a route marked Stream skips the read queue: a request that merely
+// says Accept: text/event-stream on an ordinary read waits for its turn.
+func TestOnlyStreamRoutesSkipReadQueue(t *testing.T) {
+	release := make(chan struct{})
+	var served atomic.Int32
+	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		if r.URL.Query().Get("block") != "" {
+			<-release
+		}
+		io.WriteString(w, "read done")
+	})
+	stream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "stream open") })
+	s := newServer(t, server.Config{ReadConcurrency: 1},
+		httpx.Route{Method: "GET", Pattern: "/read", Public: true, Stateless: true, Handler: read},
+		httpx.Route{Method: "GET", Pattern: "/stream", Public: true, Stateless: true, Stream: true, Handler: stream})
+
+	released := false
+	t.Cleanup(func() { // a failed check must not leave the server waiting to close
+		if !released {
+			close(release)
+		}
+	})
+	first := make(chan struct{})
+	go func() {
+		defer close(first)
+		if res, err := http.Get(s.URL + "/read?block=1"); err == nil {
+			res.Body.Close()
+		}
+	}()
+	waitFor(t, func() bool { return served.Load() == 1 })
+
+	if res, body := s.do(t, "GET", "/stream", nil, nil); res.StatusCode != 200 || body != "stream open" {
+		t.Fatalf("stream route while a read holds the only turn: %d %q", res.StatusCode, body)
+	}
+	second := make(chan string, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", s.URL+"/read", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			second <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		second <- string(b)
+	}()
+	select {
+	case got := <-second:
+		t.Fatalf("a read asking for text/event-stream skipped the queue: %q", got)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(release)
+	released = true
+	<-first
+	if got := <-second; got != "read done" {
+		t.Fatalf("the waiting read: %q", got)
+	}
+}
+
+// The write deadline bounds every response except a Stream route's:
+// asking for text/event-stream on an ordinary route does not lift it.
+func TestWriteDeadlineSparesOnlyStreamRoutes(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	late := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(3 * timeout) // past any deadline set when the request came in
+		io.WriteString(w, "late")
+	})
+	s := newServer(t, server.Config{WriteTimeout: timeout},
+		httpx.Route{Method: "GET", Pattern: "/read", Public: true, Stateless: true, Handler: late},
+		httpx.Route{Method: "GET", Pattern: "/stream", Public: true, Stateless: true, Stream: true, Handler: late})
+
+	get := func(path string) (string, error) {
+		req, _ := http.NewRequest("GET", s.URL+path, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		return string(b), err
+	}
+	if body, err := get("/read"); err == nil && body == "late" {
+		t.Fatal("an ordinary read asking for text/event-stream was answered after its write deadline")
+	}
+	if body, err := get("/stream"); err != nil || body != "late" {
+		t.Fatalf("the stream route: %q, %v; want its answer despite the write deadline", body, err)
+	}
+}

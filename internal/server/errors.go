@@ -59,7 +59,7 @@ func codeFor(status int) string {
 // writeError answers with a small HTML page, or problem JSON for the
 // machine interfaces and clients that ask for JSON.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	if isAPIPath(r.URL.Path) || strings.Contains(r.Header.Get("Accept"), "json") && !strings.Contains(r.Header.Get("Accept"), "html") {
+	if isMachine(r) || strings.Contains(r.Header.Get("Accept"), "json") && !strings.Contains(r.Header.Get("Accept"), "html") {
 		w.Header().Set("Content-Type", "application/problem+json")
 		w.WriteHeader(status)
 		_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: title, Status: status, Detail: msg, Code: codeFor(status)})
@@ -71,6 +71,14 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	_ = errorPage.Execute(w, struct{ Title, Message string }{title, msg})
+}
+
+// isMachine reports whether r was routed to a machine interface (REST API,
+// SCIM), whose callers get JSON and status codes instead of pages and
+// redirects.
+func isMachine(r *http.Request) bool {
+	li := logInfoFrom(r.Context())
+	return li != nil && li.machine
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

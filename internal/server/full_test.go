@@ -75,7 +75,7 @@ func newFull(t *testing.T, cfg server.Config, pageOpts ...func(*web.Options)) *f
 	svc.Auth = cohort.ThrottleSignIn(svc.Auth, db, cohort.SignInLimits{})
 	errs := &errorLines{}
 	logger := slog.New(errs)
-	live := events.NewLive(svc, db.Subscribe, logger, events.LiveOptions{})
+	live := events.NewLive(svc, db.Subscribe, logger, events.LiveOptions{SessionsEnded: db.SubscribeSessionsEnded})
 	t.Cleanup(live.Close)
 	wo := web.Options{SecureCookies: cfg.TLS, LiveEventsURL: "/events"}
 	for _, o := range pageOpts {

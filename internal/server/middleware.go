@@ -63,9 +63,12 @@ func (s *Server) clientAddr(next http.Handler) http.Handler {
 	})
 }
 
-// logInfo is filled in by inner layers (route, who) for the access log.
+// logInfo is filled in by inner layers (route, who) for the access log,
+// and says for error pages written by outer layers (a panic) whether the
+// matched route is a machine interface.
 type logInfo struct {
 	route       string
+	machine     bool
 	workspaceID string
 	userID      string
 }

@@ -12,9 +12,22 @@ func (s *Server) ownRoutes() []httpx.Route {
 	return []httpx.Route{
 		// /healthz says the process is up; it never touches the database,
 		// so a database outage does not get healthy processes restarted.
-		{Method: "GET", Pattern: "/healthz", Public: true, Stateless: true, Handler: http.HandlerFunc(s.handleHealthz)},
+		{Method: "GET", Pattern: "/healthz", Public: true, Stateless: true, Quick: true, Handler: http.HandlerFunc(s.handleHealthz)},
 		// /readyz says the process can serve: the database answers.
-		{Method: "GET", Pattern: "/readyz", Public: true, Stateless: true, Handler: http.HandlerFunc(s.handleReadyz)},
+		{Method: "GET", Pattern: "/readyz", Public: true, Stateless: true, Quick: true, Handler: http.HandlerFunc(s.handleReadyz)},
+	}
+}
+
+// fallbackRoutes answer what no route matches, with any method: a 404 in
+// the caller's language. Under the machine interfaces' prefixes it is
+// problem JSON; elsewhere a page, or problem JSON for a client that asks
+// for JSON.
+func (s *Server) fallbackRoutes() []httpx.Route {
+	notFound := http.HandlerFunc(s.notFound)
+	return []httpx.Route{
+		{Pattern: "/", Public: true, Stateless: true, Quick: true, Handler: notFound},
+		{Pattern: "/api/", Public: true, Stateless: true, Quick: true, Machine: true, Handler: notFound},
+		{Pattern: "/scim/", Public: true, Stateless: true, Quick: true, Machine: true, Handler: notFound},
 	}
 }
 

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -437,5 +438,58 @@ func TestCommonPasswordsRefusedEverywhere(t *testing.T) {
 	}
 	if err := f.svc.Users.SetPassword(ctx, owner.ID, "eleven char"); cohort.ErrorCode(err) != cohort.EINVALID {
 		t.Errorf("set an 11-character password: %v", err)
+	}
+}
+
+// TestLiveStreamEndsAtSignOut: through the assembled server, an open
+// live-update stream ends once its browser signs out, and cannot be
+// reopened with the old cookie.
+func TestLiveStreamEndsAtSignOut(t *testing.T) {
+	f := newFull(t, server.Config{})
+	_, owner := f.practice("stream-signout")
+	b := f.signIn(owner.ID, false)
+
+	req, _ := http.NewRequestWithContext(t.Context(), "GET", f.srv.URL+"/events", nil)
+	req.Header.Set("Accept", "text/event-stream")
+	req.AddCookie(b.cookie)
+	res, err := f.client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("GET /events: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	ended := make(chan struct{})
+	opened := make(chan struct{})
+	go func() {
+		defer close(ended)
+		sc := bufio.NewScanner(res.Body)
+		once := false
+		for sc.Scan() {
+			if !once {
+				once = true
+				close(opened)
+			}
+		}
+	}()
+	select {
+	case <-opened:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stream sent nothing")
+	}
+
+	res2, _ := f.do(request{method: "POST", path: "/signout", contentType: "application/x-www-form-urlencoded",
+		body: form("csrf_token", b.csrf), cookies: []*http.Cookie{b.cookie}})
+	if res2.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign-out: %d", res2.StatusCode)
+	}
+	select {
+	case <-ended:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the live stream stayed open after sign-out")
+	}
+	if res, _ := f.do(request{method: "GET", path: "/events", cookies: []*http.Cookie{b.cookie}}); res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("reopening the stream with the old cookie: %d, want 401", res.StatusCode)
 	}
 }

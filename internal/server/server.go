@@ -35,6 +35,10 @@ type Config struct {
 	// ReadConcurrency is how many reads (GET and HEAD) are served at once;
 	// others wait for a turn (see admit.go). 0 lets every request in.
 	ReadConcurrency int
+	// WriteTimeout bounds writing one response, so a client that stops
+	// reading cannot hold a connection and its goroutine for ever. Stream
+	// routes are exempt. 0 sets no bound.
+	WriteTimeout time.Duration
 	// Ready reports whether the server can serve (the database answers);
 	// GET /readyz calls it. Nil means always ready.
 	Ready func(ctx context.Context) error
@@ -65,6 +69,7 @@ type Server struct {
 	mux    *http.ServeMux
 	routes []httpx.Route
 	cop    *http.CrossOriginProtection
+	turns  chan struct{} // read turns; nil when reads are not limited
 	h      http.Handler
 }
 
@@ -88,6 +93,9 @@ func New(cfg Config, svc cohort.Services, logger *slog.Logger, routes ...[]httpx
 		mux:    http.NewServeMux(),
 		cop:    http.NewCrossOriginProtection(),
 	}
+	if cfg.ReadConcurrency > 0 {
+		s.turns = make(chan struct{}, cfg.ReadConcurrency)
+	}
 	all := s.ownRoutes()
 	for _, rs := range routes {
 		all = append(all, rs...)
@@ -98,9 +106,11 @@ func New(cfg Config, svc cohort.Services, logger *slog.Logger, routes ...[]httpx
 	s.routes = all
 	// Anything no route matches gets a clear 404 in the caller's language
 	// (HTML or problem JSON) rather than the mux's plain text.
-	s.mux.Handle("/", s.wrapRoute(httpx.Route{Pattern: "/", Stateless: true, Public: true, Handler: http.HandlerFunc(s.notFound)}))
+	for _, rt := range s.fallbackRoutes() {
+		s.mux.Handle(rt.Pattern, s.wrapRoute(rt))
+	}
 
-	s.h = s.requestID(s.clientAddr(s.accessLog(s.recoverPanics(admit(cfg.ReadConcurrency, s.securityHeaders(s.limitURL(s.mux)))))))
+	s.h = s.requestID(s.clientAddr(s.accessLog(s.recoverPanics(s.writeDeadline(s.securityHeaders(s.mux))))))
 	return s
 }
 
@@ -122,8 +132,9 @@ func (s *Server) mount(rt httpx.Route) {
 	s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrapRoute(rt))
 }
 
-// wrapRoute adds the per-route middleware: the body limit, then the
-// session, CSRF check and sign-in gate (skipped for stateless routes).
+// wrapRoute adds the per-route middleware, as the route's attributes say:
+// the URL length limit, its turn in the read queue, the body limit, then the session, CSRF
+// check and sign-in gate (skipped for stateless routes).
 func (s *Server) wrapRoute(rt httpx.Route) http.Handler {
 	limit := s.cfg.MaxBodyBytes
 	if rt.MaxBodyBytes > 0 {
@@ -131,9 +142,9 @@ func (s *Server) wrapRoute(rt httpx.Route) http.Handler {
 	}
 	h := rt.Handler
 	if !rt.Stateless {
-		h = s.session(s.csrf(rt, s.gate(rt, h)))
+		h = s.session(rt, s.csrf(rt, s.gate(rt, h)))
 	}
-	h = s.limitBody(limit, h)
+	h = s.limitURL(s.admit(rt, s.limitBody(limit, h)))
 	pattern := rt.Method + " " + rt.Pattern
 	if rt.Method == "" {
 		pattern = rt.Pattern
@@ -141,7 +152,25 @@ func (s *Server) wrapRoute(rt httpx.Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if li := logInfoFrom(r.Context()); li != nil {
 			li.route = pattern
+			li.machine = rt.Machine
+		}
+		if rt.Stream {
+			// A stream outlives any write deadline; its heartbeat finds
+			// dead connections instead.
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 		}
 		h.ServeHTTP(w, r)
+	})
+}
+
+// writeDeadline bounds the writing of every response by
+// Config.WriteTimeout; wrapRoute lifts it for stream routes only.
+func (s *Server) writeDeadline(next http.Handler) http.Handler {
+	if s.cfg.WriteTimeout <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
+		next.ServeHTTP(w, r)
 	})
 }

@@ -146,19 +146,19 @@ func TestBodyLimit(t *testing.T) {
 
 func TestNotFoundAndAPIAnswers(t *testing.T) {
 	s := newServer(t, server.Config{},
-		httpx.Route{Method: "GET", Pattern: "/api/v1/things", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.Route{Method: "GET", Pattern: "/api/v1/things", Machine: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, ok := cohort.ActorFromContext(r.Context())
 			_, _ = w.Write([]byte("reached, actor=" + map[bool]string{true: "yes", false: "no"}[ok]))
 		})},
-		httpx.Route{Method: "POST", Pattern: "/api/v1/things", Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.Route{Method: "POST", Pattern: "/api/v1/things", Machine: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusCreated)
 		})},
 		// Routes that authenticate keys themselves are Public, as the API's are.
-		httpx.Route{Method: "GET", Pattern: "/api/v1/keyed", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.Route{Method: "GET", Pattern: "/api/v1/keyed", Public: true, Machine: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, ok := cohort.ActorFromContext(r.Context())
 			_, _ = w.Write([]byte("reached, actor=" + map[bool]string{true: "yes", false: "no"}[ok]))
 		})},
-		httpx.Route{Method: "POST", Pattern: "/api/v1/keyed", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.Route{Method: "POST", Pattern: "/api/v1/keyed", Public: true, Machine: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusCreated)
 		})},
 	)

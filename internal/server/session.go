@@ -13,17 +13,11 @@ import (
 	"github.com/cohorthq/cohort/internal/httpx"
 )
 
-// isAPIPath reports whether a path belongs to a machine interface, whose
-// callers get JSON and status codes instead of pages and redirects.
-func isAPIPath(p string) bool {
-	return strings.HasPrefix(p, "/api/") || strings.HasPrefix(p, "/scim/")
-}
-
 // session loads the browser session named by the session cookie and puts
 // its actor in the context. A request with an Authorization header is an
 // API client: cookies are ignored entirely, so a browser's cookies can
 // never be combined with a skipped CSRF check.
-func (s *Server) session(next http.Handler) http.Handler {
+func (s *Server) session(rt httpx.Route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get("Authorization") != "" {
 			next.ServeHTTP(w, r)
@@ -35,7 +29,7 @@ func (s *Server) session(next http.Handler) http.Handler {
 			switch code := cohort.ErrorCode(err); {
 			case err == nil:
 				via := cohort.ViaWeb
-				if isAPIPath(r.URL.Path) {
+				if rt.Machine {
 					via = cohort.ViaAPI
 				}
 				actor := su.Actor(via, httpx.RequestID(ctx))
@@ -131,7 +125,7 @@ func (s *Server) csrf(rt httpx.Route, next http.Handler) http.Handler {
 		// An API request with no live session has nothing a forged request
 		// could ride on: let the API answer 401 "missing credentials", as
 		// DESIGN promises, instead of a form-expired 403.
-		if strings.HasPrefix(r.URL.Path, "/api/") && httpx.SessionFrom(r.Context()) == nil {
+		if rt.Machine && httpx.SessionFrom(r.Context()) == nil {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -209,7 +203,7 @@ func (s *Server) gate(rt httpx.Route, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if isAPIPath(r.URL.Path) || r.URL.Path == "/events" {
+		if rt.Machine || rt.Stream {
 			s.writeError(w, r, http.StatusUnauthorized, "Sign in required",
 				"Sign in, or send an API key in the Authorization header.")
 			return

@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/cohorthq/cohort"
@@ -126,7 +127,7 @@ func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration)
 		return nil, err
 	}
 	n := now()
-	if !n.Before(s.ExpiresAt) || idle > 0 && !n.Before(s.LastSeenAt.Add(idle)) || u.Archived() {
+	if !sessionLive(s, u.Archived(), idle, n) {
 		return nil, errNoSession
 	}
 	if n.Sub(s.LastSeenAt) >= touchInterval(idle) {
@@ -159,8 +160,14 @@ func touchInterval(idle time.Duration) time.Duration {
 // DeleteSession ends the session of a token (sign out). An unknown token
 // is already signed out.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
-	_, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, tokenHash(token))
-	return mapError(err)
+	res, err := db.write.ExecContext(ctx, `DELETE FROM sessions WHERE id = $1`, tokenHash(token))
+	if err != nil {
+		return mapError(err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		return mapError(db.sessionsEnded(ctx))
+	}
+	return nil
 }
 
 // DeleteUserSessions ends every session of a user except keep (a session
@@ -186,6 +193,48 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, keep string) error
 		if err != nil || n == 0 {
 			return err
 		}
+		if err := t.noteSessionsEnded(); err != nil {
+			return err
+		}
 		return t.audit(cohort.ActionSessionsEnded, "user", u.ID, u.Name(), map[string]any{"sessions_ended": n})
 	})
+}
+
+// sessionLive is the one rule for whether a session still signs its user
+// in: not expired, used within idle (when idle > 0), its user active.
+func sessionLive(s *cohort.Session, userArchived bool, idle time.Duration, now time.Time) bool {
+	return now.Before(s.ExpiresAt) && (idle <= 0 || now.Before(s.LastSeenAt.Add(idle))) && !userArchived
+}
+
+// LiveSessions returns which of the given session IDs (token hashes) still
+// sign their user in, by FindSession's rule, without touching LastSeenAt:
+// a page left open is not a use of its session. The live stream calls it
+// for all its open streams at once.
+func (db *DB) LiveSessions(ctx context.Context, ids []string, idle time.Duration) (map[string]bool, error) {
+	live := make(map[string]bool, len(ids))
+	n := now()
+	for chunk := range slices.Chunk(ids, 500) {
+		rows, err := db.read.QueryContext(ctx, `SELECT s.id, s.last_seen_at, s.expires_at, u.status
+			FROM sessions s JOIN users u ON u.id = s.user_id
+			WHERE s.id IN (`+db.d.idList("$1")+`)`, mustJSON(chunk))
+		if err != nil {
+			return nil, mapError(err)
+		}
+		for rows.Next() {
+			var s cohort.Session
+			var status string
+			if err := rows.Scan(&s.ID, timeScan{&s.LastSeenAt}, timeScan{&s.ExpiresAt}, &status); err != nil {
+				rows.Close()
+				return nil, mapError(err)
+			}
+			if sessionLive(&s, cohort.Status(status) != cohort.StatusActive, idle, n) {
+				live[s.ID] = true
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, mapError(err)
+		}
+	}
+	return live, nil
 }

@@ -71,7 +71,7 @@ type DB struct {
 	wrote atomic.Bool
 
 	subsMu    sync.Mutex
-	subs      map[chan struct{}]struct{}
+	subs      map[chan struct{}]topic
 	listening bool
 	stop      context.CancelFunc
 	stopCtx   context.Context
@@ -86,7 +86,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 	if dsn == "" {
 		dsn = "cohort.db"
 	}
-	db := &DB{subs: map[chan struct{}]struct{}{}, log: opts.Logger}
+	db := &DB{subs: map[chan struct{}]topic{}, log: opts.Logger}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}

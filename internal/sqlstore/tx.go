@@ -25,6 +25,8 @@ type tx struct {
 	now    time.Time
 	actor  cohort.Actor
 	events bool // an outbox row was written
+	// endsSessions: sessions were deleted; subscribers re-check theirs.
+	endsSessions bool
 }
 
 // maxAttempts bounds how often a transaction is retried after a
@@ -75,6 +77,9 @@ func (db *DB) tryTx(ctx context.Context, a cohort.Actor, fn func(*tx) error) (er
 	db.wrote.Store(true)
 	if t.events {
 		db.notifyLocal()
+	}
+	if t.endsSessions {
+		db.signal(topicSessions)
 	}
 	return nil
 }

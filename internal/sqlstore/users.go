@@ -785,6 +785,9 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 		if _, err := t.exec(`DELETE FROM sessions WHERE user_id = $1`, u.ID); err != nil {
 			return err
 		}
+		if err := t.noteSessionsEnded(); err != nil {
+			return err
+		}
 	}
 	return t.userChanged(action, u, map[string]any{"status": change{from, to}})
 }

@@ -64,7 +64,7 @@ func New(svc cohort.Services, logger *slog.Logger, opts Options) (*Handler, erro
 func (h *Handler) Routes() []httpx.Route {
 	f := h.serve
 	return append([]httpx.Route{
-		{Method: "GET", Pattern: "/static/{file}", Public: true, Stateless: true, Handler: f(h.handleStatic)},
+		{Method: "GET", Pattern: "/static/{file}", Public: true, Stateless: true, Quick: true, Handler: f(h.handleStatic)},
 		{Method: "GET", Pattern: "/{$}", Handler: f(h.handleHome)},
 		{Method: "GET", Pattern: "/signin", Public: true, Handler: f(h.handleSignInForm)},
 		{Method: "POST", Pattern: "/signin", Public: true, Handler: f(h.handleSignIn)},
@@ -150,7 +150,7 @@ func (h *Handler) page(r *http.Request, title string) Page {
 		// committed between rendering and the stream connecting still
 		// reaches the page. Without the position the page still works,
 		// only that narrow window is not covered.
-		if seq, err := h.svc.Events.LastEventSeq(r.Context()); err == nil {
+		if seq, err := h.svc.Events.LastWorkspaceEventSeq(r.Context(), a.WorkspaceID); err == nil {
 			p.LiveURL += "?last_event_id=" + strconv.FormatInt(seq, 10)
 		}
 	}

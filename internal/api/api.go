@@ -141,11 +141,27 @@ func (h *Handler) Routes() []httpx.Route {
 			Handler: h.wrap(ep),
 			Public:  true,
 			Machine: true,
+			Refuse:  h.refuse,
 			// Room for a replacement member list of MaxMemberChange IDs.
 			MaxBodyBytes: h.opts.MaxBodyBytes,
 		})
 	}
+	// Any other path under /api/ is the API's 404, as problem JSON.
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(w, r, &cohort.Error{Code: cohort.ENOTFOUND,
+			Message: "There is no API endpoint at " + r.URL.Path + ": see " + Prefix + "/openapi.json for the endpoints."})
+	})
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		routes = append(routes, httpx.Route{Method: m, Pattern: "/api/", Handler: notFound, Public: true, Stateless: true, Quick: true, Machine: true, Refuse: h.refuse})
+	}
 	return routes
+}
+
+// refuse renders the server's own refusals on API routes (body too large,
+// CSRF, database down, a panic) as problems, through the same table as
+// the API's own errors. The server has logged what needed logging.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, f httpx.Refusal) {
+	h.writeProblem(w, r, &cohort.Error{Code: f.Code, Message: f.Message}, true)
 }
 
 // wrap turns an endpoint into an http.Handler: authenticate, rate-limit,

@@ -11,8 +11,8 @@ import (
 
 // Problem codes the API adds to the domain's codes.
 const (
-	codeBadRequest          = "bad_request"
-	codeTooLarge            = "too_large"
+	codeBadRequest          = httpx.CodeBadRequest
+	codeTooLarge            = httpx.CodeTooLarge
 	codeUnsupportedMedia    = "unsupported_media_type"
 	codeIfMatchRequired     = "if_match_required"
 	codeIdempotencyMismatch = "idempotency_mismatch"

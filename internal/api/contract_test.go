@@ -132,6 +132,11 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	}
 	routed := map[string]bool{}
 	for _, rt := range api.New(cohort.Services{}, nil, api.Options{}).Routes() {
+		if rt.Pattern == "/api/" {
+			// The catch-all answering 404 for every path the file does
+			// not describe.
+			continue
+		}
 		routed[rt.Method+" "+rt.Pattern] = true
 	}
 	for op := range routed {

@@ -43,6 +43,7 @@ var problemKinds = map[string]problemKind{
 	cohort.EARCHIVED:        {http.StatusConflict, "Archived"},
 	codeMethodNotAllowed:    {http.StatusMethodNotAllowed, "Method not allowed"},
 	codeTooLarge:            {http.StatusRequestEntityTooLarge, "Request too large"},
+	httpx.CodeURITooLong:    {http.StatusRequestURITooLong, "Address too long"},
 	codeUnsupportedMedia:    {http.StatusUnsupportedMediaType, "Unsupported media type"},
 	cohort.EINVALID:         {http.StatusUnprocessableEntity, "Invalid request"},
 	codeIdempotencyMismatch: {http.StatusUnprocessableEntity, "Idempotency key reused"},
@@ -59,13 +60,21 @@ func problemType(code string) string { return Prefix + "/docs#error-" + code }
 // (or carry an unknown code) are bugs or outages: they are logged with the
 // request ID and the client sees only "Internal error".
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeProblem(w, r, err, false)
+}
+
+// writeProblem is writeError for an error that may already have been
+// logged (a refusal the server gives on the API's behalf).
+func (h *Handler) writeProblem(w http.ResponseWriter, r *http.Request, err error, logged bool) {
 	reqID := httpx.RequestID(r.Context())
 	code := cohort.ErrorCode(err)
 	kind, known := problemKinds[code]
 	p := Problem{Code: code, RequestID: reqID}
 	if !known || code == cohort.EINTERNAL {
-		h.logger.ErrorContext(r.Context(), "api request failed", "err", err, "request_id", reqID,
-			"method", r.Method, "path", r.URL.Path)
+		if !logged {
+			h.logger.ErrorContext(r.Context(), "api request failed", "err", err, "request_id", reqID,
+				"method", r.Method, "path", r.URL.Path)
+		}
 		code, kind = cohort.EINTERNAL, problemKinds[cohort.EINTERNAL]
 		p.Code = code
 		p.Detail = "Something went wrong on our side. Try again; if it keeps happening, tell your administrator the request ID " + reqID + "."

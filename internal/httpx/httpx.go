@@ -40,7 +40,33 @@ type Route struct {
 	// Quick routes answer at once without real work (health checks,
 	// static files), so they never wait for a turn in the read queue.
 	Quick bool
+	// Refuse renders the refusals the server gives on the route's behalf
+	// before its handler runs (body or address too large, a form that
+	// cannot be read, CSRF, sign-in required, database down, a panic) in
+	// the route's own protocol: problem JSON for the REST API, a SCIM
+	// error for SCIM. Nil means the server's own HTML page.
+	Refuse func(w http.ResponseWriter, r *http.Request, f Refusal)
 }
+
+// Refusal is an answer the server gives on a route's behalf. Code is a
+// domain error code (cohort.EUNAUTHORIZED, EFORBIDDEN, EUNAVAILABLE,
+// EINTERNAL, ENOTFOUND) or one of the HTTP-level codes below; each
+// protocol's renderer maps it to a status with its own table. Status is
+// what the server's HTML page answers with.
+type Refusal struct {
+	Status  int
+	Code    string
+	Title   string
+	Message string
+}
+
+// Codes of refusals that are about the HTTP request itself, not the
+// domain.
+const (
+	CodeBadRequest = "bad_request"
+	CodeTooLarge   = "too_large"
+	CodeURITooLong = "uri_too_long"
+)
 
 type ctxKey int
 

@@ -88,8 +88,14 @@ func toSCIMError(err error) *scimError {
 // writeError renders err as a SCIM error body. Internal errors are logged
 // once with the request ID; the client only sees "Internal error.".
 func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, reqID string, err error) {
+	h.writeSCIMError(w, r, reqID, err, false)
+}
+
+// writeSCIMError is writeError for an error that may already have been
+// logged (a refusal the server gives on SCIM's behalf).
+func (h *Handler) writeSCIMError(w http.ResponseWriter, r *http.Request, reqID string, err error, logged bool) {
 	se := toSCIMError(err)
-	if se.status >= 500 {
+	if se.status >= 500 && !logged {
 		h.log.ErrorContext(r.Context(), "scim request failed", "err", err, "request_id", reqID, "method", r.Method, "path", r.URL.Path)
 	}
 	if se.status == http.StatusUnauthorized {

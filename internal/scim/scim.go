@@ -143,7 +143,7 @@ func (h *Handler) Routes() []httpx.Route {
 	}
 	var out []httpx.Route
 	for _, e := range eps {
-		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true, Machine: true}
+		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true, Machine: true, Refuse: h.refuse}
 		if e.body {
 			// The server enforces the limit; a body that turns out
 			// larger while decodeBody reads it gets SCIM's 413.
@@ -188,9 +188,29 @@ func (h *Handler) Routes() []httpx.Route {
 		return errNotFound("There is no SCIM endpoint at " + r.URL.Path + ": use /scim/v2/Users, /scim/v2/Groups, /scim/v2/ServiceProviderConfig, /scim/v2/ResourceTypes or /scim/v2/Schemas.")
 	})
 	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
-		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: unknown, Public: true, Stateless: true, Machine: true})
+		out = append(out, httpx.Route{Method: m, Pattern: Base + "/", Handler: unknown, Public: true, Stateless: true, Machine: true, Refuse: h.refuse})
+	}
+	// Outside /scim/v2 (another version, a typo) it is still SCIM's 404.
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		out = append(out, httpx.Route{Method: m, Pattern: "/scim/", Handler: unknown, Public: true, Stateless: true, Machine: true, Refuse: h.refuse})
 	}
 	return out
+}
+
+// refuse renders the server's own refusals on SCIM routes (body too
+// large, database down, a panic) as SCIM error bodies. The server has
+// logged what needed logging.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, f httpx.Refusal) {
+	var err error = &cohort.Error{Code: f.Code, Message: f.Message}
+	switch f.Code {
+	case httpx.CodeTooLarge:
+		err = &scimError{status: http.StatusRequestEntityTooLarge, detail: f.Message}
+	case httpx.CodeURITooLong:
+		err = &scimError{status: http.StatusRequestURITooLong, detail: f.Message}
+	case httpx.CodeBadRequest:
+		err = errSyntax(f.Message)
+	}
+	h.writeSCIMError(w, r, httpx.RequestID(r.Context()), err, true)
 }
 
 // wrap authenticates the bearer token, puts the key's actor in the

@@ -172,6 +172,10 @@ var scimUnknown policy = func(p principal) outcome {
 	return notFound
 }
 
+// apiUnknown is the API's 404 for paths it does not have: the same for
+// everyone, without looking at credentials, so it reveals nothing.
+var apiUnknown policy = func(p principal) outcome { return notFound }
+
 var (
 	groupsRead  = []cohort.Scope{cohort.ScopeGroupsRead, cohort.ScopeGroupsWrite}
 	groupsWrite = []cohort.Scope{cohort.ScopeGroupsWrite}
@@ -284,6 +288,16 @@ var expectations = map[string]policy{
 	"PATCH /scim/v2/Groups/{id}":         scimRoute,
 	"DELETE /scim/v2/Groups/{id}":        scimRoute,
 	"GET /scim/v2/":                      scimUnknown,
+	"GET /scim/":                         scimUnknown,
+	"POST /scim/":                        scimUnknown,
+	"PUT /scim/":                         scimUnknown,
+	"PATCH /scim/":                       scimUnknown,
+	"DELETE /scim/":                      scimUnknown,
+	"GET /api/":                          apiUnknown,
+	"POST /api/":                         apiUnknown,
+	"PUT /api/":                          apiUnknown,
+	"PATCH /api/":                        apiUnknown,
+	"DELETE /api/":                       apiUnknown,
 	"POST /scim/v2/":                     scimUnknown,
 	"PUT /scim/v2/":                      scimUnknown,
 	"PATCH /scim/v2/":                    scimUnknown,

@@ -2,6 +2,9 @@ package server
 
 import (
 	"encoding/json"
+
+	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/httpx"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -38,52 +41,38 @@ type problem struct {
 	Code   string `json:"code"`
 }
 
-func codeFor(status int) string {
-	switch status {
-	case http.StatusBadRequest:
-		return "invalid"
-	case http.StatusUnauthorized:
-		return "unauthorized"
-	case http.StatusForbidden:
-		return "forbidden"
-	case http.StatusNotFound:
-		return "not_found"
-	case http.StatusRequestEntityTooLarge, http.StatusRequestURITooLong:
-		return "too_large"
-	case http.StatusServiceUnavailable:
-		return "unavailable"
+// writeError answers a refusal in the matched route's protocol (its
+// Refuse renderer), else with a small HTML page, or problem JSON for a
+// client that asks for JSON.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, f httpx.Refusal) {
+	if li := logInfoFrom(r.Context()); li != nil && li.refuse != nil {
+		li.refuse(w, r, f)
+		return
 	}
-	return "internal"
-}
-
-// writeError answers with a small HTML page, or problem JSON for the
-// machine interfaces and clients that ask for JSON.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, status int, title, msg string) {
-	if isMachine(r) || strings.Contains(r.Header.Get("Accept"), "json") && !strings.Contains(r.Header.Get("Accept"), "html") {
+	if strings.Contains(r.Header.Get("Accept"), "json") && !strings.Contains(r.Header.Get("Accept"), "html") {
 		w.Header().Set("Content-Type", "application/problem+json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: title, Status: status, Detail: msg, Code: codeFor(status)})
+		w.WriteHeader(f.Status)
+		_ = json.NewEncoder(w).Encode(problem{Type: "about:blank", Title: f.Title, Status: f.Status, Detail: f.Message, Code: f.Code})
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
+	w.WriteHeader(f.Status)
 	if r.Method == http.MethodHead {
 		return
 	}
-	_ = errorPage.Execute(w, struct{ Title, Message string }{title, msg})
+	_ = errorPage.Execute(w, struct{ Title, Message string }{f.Title, f.Message})
 }
 
 // isMachine reports whether r was routed to a machine interface (REST API,
-// SCIM), whose callers get JSON and status codes instead of pages and
-// redirects.
+// SCIM), whose callers get status codes instead of pages and redirects.
 func isMachine(r *http.Request) bool {
 	li := logInfoFrom(r.Context())
 	return li != nil && li.machine
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.writeError(w, r, http.StatusNotFound, "Page not found",
-		"There is nothing at this address. Check the link, or go back to Cohort's start page.")
+	s.writeError(w, r, httpx.Refusal{Status: http.StatusNotFound, Code: cohort.ENOTFOUND, Title: "Page not found",
+		Message: "There is nothing at this address. Check the link, or go back to Cohort's start page."})
 }
 
 func slogLevelFor(status int) slog.Level {

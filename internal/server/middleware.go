@@ -69,6 +69,7 @@ func (s *Server) clientAddr(next http.Handler) http.Handler {
 type logInfo struct {
 	route       string
 	machine     bool
+	refuse      func(http.ResponseWriter, *http.Request, httpx.Refusal)
 	workspaceID string
 	userID      string
 }
@@ -163,8 +164,8 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				"stack", string(debug.Stack()),
 				"request_id", httpx.RequestID(r.Context()),
 				"path", r.URL.Path)
-			s.writeError(w, r, http.StatusInternalServerError, "Internal error",
-				"Something went wrong on our side. Try again; if it keeps happening, tell your administrator the request ID "+httpx.RequestID(r.Context())+".")
+			s.writeError(w, r, httpx.Refusal{Status: http.StatusInternalServerError, Code: cohort.EINTERNAL, Title: "Internal error",
+				Message: "Something went wrong on our side. Try again; if it keeps happening, tell your administrator the request ID " + httpx.RequestID(r.Context()) + "."})
 		}()
 		next.ServeHTTP(w, r)
 	})
@@ -200,8 +201,8 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 func (s *Server) limitURL(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if len(r.RequestURI) > MaxURLBytes || len(r.URL.RawQuery)+len(r.URL.Path) > MaxURLBytes {
-			s.writeError(w, r, http.StatusRequestURITooLong, "Address too long",
-				fmt.Sprintf("The address is longer than Cohort accepts (%s). Search for less at once, or send the data in the request body.", byteSize(MaxURLBytes)))
+			s.writeError(w, r, httpx.Refusal{Status: http.StatusRequestURITooLong, Code: httpx.CodeURITooLong, Title: "Address too long",
+				Message: fmt.Sprintf("The address is longer than Cohort accepts (%s). Search for less at once, or send the data in the request body.", byteSize(MaxURLBytes))})
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -225,8 +226,8 @@ func (s *Server) limitBody(limit int64, next http.Handler) http.Handler {
 }
 
 func (s *Server) bodyTooLarge(w http.ResponseWriter, r *http.Request, limit int64) {
-	s.writeError(w, r, http.StatusRequestEntityTooLarge, "Request too large",
-		fmt.Sprintf("The request is larger than this address accepts (%s). Send less at once.", byteSize(limit)))
+	s.writeError(w, r, httpx.Refusal{Status: http.StatusRequestEntityTooLarge, Code: httpx.CodeTooLarge, Title: "Request too large",
+		Message: fmt.Sprintf("The request is larger than this address accepts (%s). Send less at once.", byteSize(limit))})
 }
 
 // IsBodyTooLarge reports whether err came from reading past the body

@@ -18,16 +18,13 @@ func (s *Server) ownRoutes() []httpx.Route {
 	}
 }
 
-// fallbackRoutes answer what no route matches, with any method: a 404 in
-// the caller's language. Under the machine interfaces' prefixes it is
-// problem JSON; elsewhere a page, or problem JSON for a client that asks
-// for JSON.
+// fallbackRoutes answer what no route matches, with any method: a 404
+// page, or problem JSON for a client that asks for JSON. The machine
+// interfaces declare their own catch-alls (/api/, /scim/), which answer
+// in their protocol.
 func (s *Server) fallbackRoutes() []httpx.Route {
-	notFound := http.HandlerFunc(s.notFound)
 	return []httpx.Route{
-		{Pattern: "/", Public: true, Stateless: true, Quick: true, Handler: notFound},
-		{Pattern: "/api/", Public: true, Stateless: true, Quick: true, Machine: true, Handler: notFound},
-		{Pattern: "/scim/", Public: true, Stateless: true, Quick: true, Machine: true, Handler: notFound},
+		{Pattern: "/", Public: true, Stateless: true, Quick: true, Handler: http.HandlerFunc(s.notFound)},
 	}
 }
 

@@ -153,6 +153,7 @@ func (s *Server) wrapRoute(rt httpx.Route) http.Handler {
 		if li := logInfoFrom(r.Context()); li != nil {
 			li.route = pattern
 			li.machine = rt.Machine
+			li.refuse = rt.Refuse
 		}
 		if rt.Stream {
 			// A stream outlives any write deadline; its heartbeat finds

@@ -48,8 +48,8 @@ func (s *Server) session(rt httpx.Route, next http.Handler) http.Handler {
 				httpx.ClearSessionCookie(w, s.cfg.TLS)
 			default:
 				s.logger.ErrorContext(ctx, "session lookup failed", "err", err, "request_id", httpx.RequestID(ctx))
-				s.writeError(w, r, http.StatusServiceUnavailable, "Cohort is unavailable",
-					"Cohort cannot reach its database right now. Try again in a moment.")
+				s.writeError(w, r, httpx.Refusal{Status: http.StatusServiceUnavailable, Code: cohort.EUNAVAILABLE, Title: "Cohort is unavailable",
+					Message: "Cohort cannot reach its database right now. Try again in a moment."})
 				return
 			}
 		}
@@ -146,8 +146,8 @@ func (s *Server) csrf(rt httpx.Route, next http.Handler) http.Handler {
 					s.bodyTooLarge(w, r, s.cfg.MaxBodyBytes)
 					return
 				}
-				s.writeError(w, r, http.StatusBadRequest, "Bad request",
-					"The form could not be read. Reload the page and try again.")
+				s.writeError(w, r, httpx.Refusal{Status: http.StatusBadRequest, Code: httpx.CodeBadRequest, Title: "Bad request",
+					Message: "The form could not be read. Reload the page and try again."})
 				return
 			}
 			sent = r.PostForm.Get("csrf_token")
@@ -185,7 +185,7 @@ const CSRFMessage = "This form has expired or came from another site. Reload the
 
 func (s *Server) csrfRefused(w http.ResponseWriter, r *http.Request) {
 	s.logger.InfoContext(r.Context(), "csrf refused", "path", r.URL.Path, "request_id", httpx.RequestID(r.Context()))
-	s.writeError(w, r, http.StatusForbidden, "Form expired", CSRFMessage)
+	s.writeError(w, r, httpx.Refusal{Status: http.StatusForbidden, Code: cohort.EFORBIDDEN, Title: "Form expired", Message: CSRFMessage})
 }
 
 // gate sends a signed-out request for a non-public route to the sign-in
@@ -204,8 +204,8 @@ func (s *Server) gate(rt httpx.Route, next http.Handler) http.Handler {
 			return
 		}
 		if rt.Machine || rt.Stream {
-			s.writeError(w, r, http.StatusUnauthorized, "Sign in required",
-				"Sign in, or send an API key in the Authorization header.")
+			s.writeError(w, r, httpx.Refusal{Status: http.StatusUnauthorized, Code: cohort.EUNAUTHORIZED, Title: "Sign in required",
+				Message: "Sign in, or send an API key in the Authorization header."})
 			return
 		}
 		target := "/signin"

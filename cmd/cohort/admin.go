@@ -329,7 +329,30 @@ func optTime(t *time.Time) string {
 }
 
 func cmdAPIKeyRevoke(ctx context.Context, e *env, args []string) error {
-	c, err := newDBCommand(e, "apikey revoke", "cohort apikey revoke --workspace SLUG KEY_ID")
+	return workspaceIDCommand(ctx, e, args, idCommand{
+		name: "apikey revoke", idName: "KEY_ID", noun: "key", list: "apikey list",
+		what: "revoke API key",
+		act: func(ctx context.Context, svc cohort.Services, id string) error {
+			return svc.APIKeys.RevokeAPIKey(ctx, id)
+		},
+		done: "Revoked API key %s; requests with its token are refused from now on.\n",
+	})
+}
+
+// idCommand is a command that acts on one object of a workspace, named by
+// its ID: revoke a key, delete a webhook.
+type idCommand struct {
+	name   string // "apikey revoke"
+	idName string // "KEY_ID", for the usage line
+	noun   string // "key", for the message when the ID is missing
+	list   string // the command that lists the IDs
+	what   string // "revoke API key", for the message when act fails
+	act    func(ctx context.Context, svc cohort.Services, id string) error
+	done   string // printed with the ID after act succeeds
+}
+
+func workspaceIDCommand(ctx context.Context, e *env, args []string, ic idCommand) error {
+	c, err := newDBCommand(e, ic.name, "cohort "+ic.name+" --workspace SLUG "+ic.idName)
 	if err != nil {
 		return err
 	}
@@ -339,17 +362,17 @@ func cmdAPIKeyRevoke(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usagef("cohort apikey revoke: give the key's ID (see 'cohort apikey list')")
+		return usagef("cohort %s: give the %s's ID (see 'cohort %s')", ic.name, ic.noun, ic.list)
 	}
 	ctx, svc, _, closeDB, err := c.openWorkspace(ctx, e, *slug)
 	if err != nil {
 		return err
 	}
 	defer closeDB()
-	if err := svc.APIKeys.RevokeAPIKey(ctx, pos[0]); err != nil {
-		return describe("revoke API key "+pos[0], err)
+	if err := ic.act(ctx, svc, pos[0]); err != nil {
+		return describe(ic.what+" "+pos[0], err)
 	}
-	fmt.Fprintf(e.stdout, "Revoked API key %s; requests with its token are refused from now on.\n", pos[0])
+	fmt.Fprintf(e.stdout, ic.done, pos[0])
 	return nil
 }
 
@@ -450,28 +473,14 @@ func cmdWebhookList(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdWebhookDelete(ctx context.Context, e *env, args []string) error {
-	c, err := newDBCommand(e, "webhook delete", "cohort webhook delete --workspace SLUG WEBHOOK_ID")
-	if err != nil {
-		return err
-	}
-	slug := c.String("workspace", "", "the workspace's slug")
-	pos, err := c.parse(e, args, 1)
-	if err != nil {
-		return err
-	}
-	if len(pos) == 0 {
-		return usagef("cohort webhook delete: give the webhook's ID (see 'cohort webhook list')")
-	}
-	ctx, svc, _, closeDB, err := c.openWorkspace(ctx, e, *slug)
-	if err != nil {
-		return err
-	}
-	defer closeDB()
-	if err := svc.Webhooks.DeleteWebhook(ctx, pos[0]); err != nil {
-		return describe("delete webhook "+pos[0], err)
-	}
-	fmt.Fprintf(e.stdout, "Deleted webhook %s; nothing more is delivered to it.\n", pos[0])
-	return nil
+	return workspaceIDCommand(ctx, e, args, idCommand{
+		name: "webhook delete", idName: "WEBHOOK_ID", noun: "webhook", list: "webhook list",
+		what: "delete webhook",
+		act: func(ctx context.Context, svc cohort.Services, id string) error {
+			return svc.Webhooks.DeleteWebhook(ctx, id)
+		},
+		done: "Deleted webhook %s; nothing more is delivered to it.\n",
+	})
 }
 
 func cmdBackup(ctx context.Context, e *env, args []string) error {

@@ -26,7 +26,8 @@ type Event struct {
 	WorkspaceID  string
 	Type         string
 	Time         time.Time
-	// Data is the JSON payload: the resource and, for updates, what changed.
+	// Data is the JSON payload: a GroupEventData for group.* types, a
+	// UserEventData for user.* types.
 	Data json.RawMessage
 }
 
@@ -106,4 +107,122 @@ type WebhookService interface {
 	FindDeliveries(ctx context.Context, webhookID string, limit int) ([]*Delivery, error)
 	// ResendDelivery queues a delivery to be sent again now.
 	ResendDelivery(ctx context.Context, id string) error
+}
+
+// The payloads of events: Event.Data is one of these, marshalled once by
+// the store. Webhook receivers parse them (docs/webhooks.md) and the REST
+// API returns the same resources (docs/api.md), so a change to a field
+// name, to when a field is present, or to the order of fields is a change
+// to a public contract. Keys are in alphabetical order where the payloads
+// have always had them so.
+
+// GroupResource is a group as the REST API returns it and as group events
+// carry it: the group after the change. Times are in UTC.
+type GroupResource struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Status      Status     `json:"status"`
+	MemberCount int        `json:"member_count"`
+	Version     int64      `json:"version"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	ArchivedAt  *time.Time `json:"archived_at"`
+}
+
+// NewGroupResource returns g as the API and events show it.
+func NewGroupResource(g *Group) GroupResource {
+	return GroupResource{ID: g.ID, Name: g.Name, Description: g.Description, Status: g.Status,
+		MemberCount: g.MemberCount, Version: g.Version,
+		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(), ArchivedAt: utcPtr(g.ArchivedAt)}
+}
+
+// UserResource is a staff member's full record as the REST API returns it
+// and as user events carry it. Times are in UTC.
+type UserResource struct {
+	ID         string    `json:"id"`
+	Email      string    `json:"email"`
+	GivenName  string    `json:"given_name"`
+	FamilyName string    `json:"family_name"`
+	Role       Role      `json:"role"`
+	Status     Status    `json:"status"`
+	IsOwner    bool      `json:"is_owner"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// NewUserResource returns u as the API and events show it.
+func NewUserResource(u *User) UserResource {
+	return UserResource{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
+		Role: u.Role, Status: u.Status, IsOwner: u.IsOwner, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+}
+
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// Change is one field's value before and after a change, as events and
+// audit entries show it: {"from": …, "to": …}. From is nil (null) when
+// the field had no value before, as when the resource is created.
+type Change[T any] struct {
+	From *T `json:"from"`
+	To   T  `json:"to"`
+}
+
+// Changed returns the change of a field from one value to another.
+func Changed[T any](from, to T) *Change[T] { return &Change[T]{From: &from, To: to} }
+
+// Initial returns the change of a field that had no value to its first.
+func Initial[T any](to T) *Change[T] { return &Change[T]{To: to} }
+
+// GroupChanges is what changed in a group: each changed field, nil for
+// the others.
+type GroupChanges struct {
+	Description *Change[string] `json:"description,omitempty"`
+	ExternalID  *Change[string] `json:"external_id,omitempty"`
+	Name        *Change[string] `json:"name,omitempty"`
+	Status      *Change[Status] `json:"status,omitempty"`
+}
+
+// Empty reports whether no field changed.
+func (c GroupChanges) Empty() bool { return c == GroupChanges{} }
+
+// GroupEventData is the data of every group.* event: the group after the
+// change and, by type,
+//   - group.created: Added, the first members (absent when none);
+//   - group.updated and group.restored: Changes;
+//   - group.members_changed: Added and Removed, the user IDs that
+//     actually changed (both present, [] when empty);
+//   - group.archived: nothing more.
+type GroupEventData struct {
+	Added   []string      `json:"added,omitzero"`
+	Changes *GroupChanges `json:"changes,omitempty"`
+	Group   GroupResource `json:"group"`
+	Removed []string      `json:"removed,omitzero"`
+}
+
+// UserChanges is what changed in a staff member: each changed field, nil
+// for the others.
+type UserChanges struct {
+	Email      *Change[string] `json:"email,omitempty"`
+	ExternalID *Change[string] `json:"external_id,omitempty"`
+	FamilyName *Change[string] `json:"family_name,omitempty"`
+	GivenName  *Change[string] `json:"given_name,omitempty"`
+	IsOwner    *Change[bool]   `json:"is_owner,omitempty"`
+	Role       *Change[Role]   `json:"role,omitempty"`
+	Status     *Change[Status] `json:"status,omitempty"`
+}
+
+// Empty reports whether no field changed.
+func (c UserChanges) Empty() bool { return c == UserChanges{} }
+
+// UserEventData is the data of every user.* event: the staff member after
+// the change and, for user.updated, Changes.
+type UserEventData struct {
+	Changes *UserChanges `json:"changes,omitempty"`
+	User    UserResource `json:"user"`
 }

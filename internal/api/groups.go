@@ -38,10 +38,10 @@ func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-func groupList(r *http.Request, page *cohort.GroupPage) listJSON[groupJSON] {
-	out := listJSON[groupJSON]{Data: make([]groupJSON, 0, len(page.Groups)), Links: listLinks(r, page.Next, page.Prev)}
+func groupList(r *http.Request, page *cohort.GroupPage) listJSON[cohort.GroupResource] {
+	out := listJSON[cohort.GroupResource]{Data: make([]cohort.GroupResource, 0, len(page.Groups)), Links: listLinks(r, page.Next, page.Prev)}
 	for _, g := range page.Groups {
-		out.Data = append(out.Data, newGroupJSON(g))
+		out.Data = append(out.Data, cohort.NewGroupResource(g))
 	}
 	return out
 }
@@ -76,7 +76,7 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) erro
 		if err != nil {
 			return nil, err
 		}
-		return &created{id: g.ID, version: g.Version, body: newGroupJSON(g)}, nil
+		return &created{id: g.ID, version: g.Version, body: cohort.NewGroupResource(g)}, nil
 	})
 }
 
@@ -98,7 +98,7 @@ func writeGroup(w http.ResponseWriter, r *http.Request, status int, g *cohort.Gr
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeJSON(w, status, newGroupJSON(g))
+	writeJSON(w, status, cohort.NewGroupResource(g))
 }
 
 // handleGroupUpdate: PATCH /api/v1/groups/{id} {name?, description?};

@@ -97,7 +97,7 @@ func (h *Handler) handleMemberReplace(w http.ResponseWriter, r *http.Request) er
 
 func writeMemberChange(w http.ResponseWriter, g *cohort.Group, mc cohort.MemberChange) error {
 	w.Header().Set("ETag", etag(g.Version))
-	writeJSON(w, http.StatusOK, memberChangeJSON{Added: nonNil(mc.Added), Removed: nonNil(mc.Removed), Group: newGroupJSON(g)})
+	writeJSON(w, http.StatusOK, memberChangeJSON{Added: nonNil(mc.Added), Removed: nonNil(mc.Removed), Group: cohort.NewGroupResource(g)})
 	return nil
 }
 

@@ -11,45 +11,8 @@ import (
 // The JSON shapes of the API (docs/api.md): snake_case, RFC 3339 times in
 // UTC, opaque string IDs, null for absent times.
 
-type groupJSON struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Status      string     `json:"status"`
-	MemberCount int        `json:"member_count"`
-	Version     int64      `json:"version"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	ArchivedAt  *time.Time `json:"archived_at"`
-}
-
-func newGroupJSON(g *cohort.Group) groupJSON {
-	return groupJSON{
-		ID: g.ID, Name: g.Name, Description: g.Description, Status: string(g.Status),
-		MemberCount: g.MemberCount, Version: g.Version,
-		CreatedAt: g.CreatedAt.UTC(), UpdatedAt: g.UpdatedAt.UTC(), ArchivedAt: utcPtr(g.ArchivedAt),
-	}
-}
-
-type userJSON struct {
-	ID         string    `json:"id"`
-	Email      string    `json:"email"`
-	GivenName  string    `json:"given_name"`
-	FamilyName string    `json:"family_name"`
-	Role       string    `json:"role"`
-	Status     string    `json:"status"`
-	IsOwner    bool      `json:"is_owner"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-}
-
-func newUserJSON(u *cohort.User) userJSON {
-	return userJSON{
-		ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
-		Role: string(u.Role), Status: string(u.Status), IsOwner: u.IsOwner,
-		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
-	}
-}
+// A group and a staff member's full record have the shapes their events
+// carry: cohort.GroupResource and cohort.UserResource.
 
 // staffDirectoryJSON is a staff member as staff who do not manage users
 // see them: what the Directory shows.
@@ -78,7 +41,7 @@ type memberRefJSON struct {
 func staffJSON(view cohort.StaffView, u *cohort.User) any {
 	switch {
 	case view.SeesRecord():
-		return newUserJSON(u)
+		return cohort.NewUserResource(u)
 	case view.SeesContact():
 		return staffDirectoryJSON{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
 			Role: string(u.Role), Status: string(u.Status)}
@@ -122,9 +85,9 @@ func newAuditJSON(e *cohort.AuditEntry) auditJSON {
 // memberChangeJSON answers a member change: what it actually did and the
 // group after it.
 type memberChangeJSON struct {
-	Added   []string  `json:"added"`
-	Removed []string  `json:"removed"`
-	Group   groupJSON `json:"group"`
+	Added   []string             `json:"added"`
+	Removed []string             `json:"removed"`
+	Group   cohort.GroupResource `json:"group"`
 }
 
 type links struct {
@@ -135,14 +98,6 @@ type links struct {
 type listJSON[T any] struct {
 	Data  []T   `json:"data"`
 	Links links `json:"links"`
-}
-
-func utcPtr(t *time.Time) *time.Time {
-	if t == nil {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }
 
 func strPtr(s string) *string {

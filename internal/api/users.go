@@ -76,7 +76,7 @@ func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return nil, err
 		}
-		return &created{id: u.ID, version: u.Version, body: newUserJSON(u)}, nil
+		return &created{id: u.ID, version: u.Version, body: cohort.NewUserResource(u)}, nil
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -344,30 +345,22 @@ type Change struct {
 	Version int64  `json:"version"`
 }
 
-// ChangeOf extracts the live message data from an event; the group or
-// user and its version come from the event's data.
+// ChangeOf extracts the live message data from an event: the group or
+// user it is about and the group's version, decoded from the event's
+// typed data. Data that does not decode leaves them empty; the type is
+// still sent.
 func ChangeOf(ev *cohort.Event) Change {
-	var d struct {
-		Group *struct {
-			ID      string `json:"id"`
-			Version int64  `json:"version"`
-		} `json:"group"`
-		User *struct {
-			ID      string `json:"id"`
-			Version int64  `json:"version"`
-		} `json:"user"`
-	}
 	c := Change{Type: ev.Type}
-	if json.Unmarshal(ev.Data, &d) != nil {
-		return c
-	}
-	if d.Group != nil {
-		c.GroupID, c.Version = d.Group.ID, d.Group.Version
-	}
-	if d.User != nil {
-		c.UserID = d.User.ID
-		if d.Group == nil {
-			c.Version = d.User.Version
+	switch {
+	case strings.HasPrefix(ev.Type, "group."):
+		var d cohort.GroupEventData
+		if json.Unmarshal(ev.Data, &d) == nil {
+			c.GroupID, c.Version = d.Group.ID, d.Group.Version
+		}
+	case strings.HasPrefix(ev.Type, "user."):
+		var d cohort.UserEventData
+		if json.Unmarshal(ev.Data, &d) == nil {
+			c.UserID = d.User.ID // a user's payload has no version
 		}
 	}
 	return c

@@ -54,8 +54,9 @@ func TestFormatChange(t *testing.T) {
 			"id: 42\nevent: change\ndata: {\"type\":\"group.updated\",\"group_id\":\"g1\",\"user_id\":\"\",\"version\":7}\n\n"},
 		{cohort.ActionGroupMembersChanged, `{"group":{"id":"g1","version":8},"added":["u1"],"removed":[]}`,
 			"id: 42\nevent: change\ndata: {\"type\":\"group.members_changed\",\"group_id\":\"g1\",\"user_id\":\"\",\"version\":8}\n\n"},
-		{cohort.ActionUserArchived, `{"user":{"id":"u1","version":3}}`,
-			"id: 42\nevent: change\ndata: {\"type\":\"user.archived\",\"group_id\":\"\",\"user_id\":\"u1\",\"version\":3}\n\n"},
+		// A user's payload (cohort.UserResource) has no version.
+		{cohort.ActionUserArchived, `{"user":{"id":"u1","email":"a@b.example"}}`,
+			"id: 42\nevent: change\ndata: {\"type\":\"user.archived\",\"group_id\":\"\",\"user_id\":\"u1\",\"version\":0}\n\n"},
 		{cohort.ActionUserCreated, `not json`,
 			"id: 42\nevent: change\ndata: {\"type\":\"user.created\",\"group_id\":\"\",\"user_id\":\"\",\"version\":0}\n\n"},
 	}

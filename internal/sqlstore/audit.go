@@ -9,12 +9,6 @@ import (
 	"github.com/cohorthq/cohort"
 )
 
-// change is one field's change in an audit entry or event.
-type change struct {
-	From any `json:"from"`
-	To   any `json:"to"`
-}
-
 // audit writes one audit row for a change made in t.
 func (t *tx) audit(action, targetType, targetID, targetName string, changes any) error {
 	a := t.actor

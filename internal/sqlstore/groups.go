@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/cohorthq/cohort"
 )
@@ -38,35 +37,51 @@ func scanGroup(r interface{ Scan(...any) error }) (*cohort.Group, error) {
 	return g, nil
 }
 
-// groupShape is a group as the API and events show it.
-type groupShape struct {
-	ID          string     `json:"id"`
-	Name        string     `json:"name"`
-	Description string     `json:"description"`
-	Status      string     `json:"status"`
-	MemberCount int        `json:"member_count"`
-	Version     int64      `json:"version"`
-	CreatedAt   time.Time  `json:"created_at"`
-	UpdatedAt   time.Time  `json:"updated_at"`
-	ArchivedAt  *time.Time `json:"archived_at"`
-}
-
-func shapeGroup(g *cohort.Group) groupShape {
-	return groupShape{ID: g.ID, Name: g.Name, Description: g.Description, Status: string(g.Status),
-		MemberCount: g.MemberCount, Version: g.Version, CreatedAt: g.CreatedAt, UpdatedAt: g.UpdatedAt, ArchivedAt: g.ArchivedAt}
-}
-
-// groupChanged writes the audit row and outbox event of a group change.
-// extra is merged into the event data ("changes", "added", "removed").
-func (t *tx) groupChanged(action string, g *cohort.Group, changes map[string]any, extra map[string]any) error {
+// groupChanged writes the audit row (with changes) and the outbox event
+// of a group change; the event's data is data with the group as it is now.
+func (t *tx) groupChanged(action string, g *cohort.Group, changes any, data cohort.GroupEventData) error {
 	if err := t.audit(action, "group", g.ID, g.Name, changes); err != nil {
 		return err
 	}
-	data := map[string]any{"group": shapeGroup(g)}
-	for k, v := range extra {
-		data[k] = v
-	}
+	data.Group = cohort.NewGroupResource(g)
 	return t.emit(action, data)
+}
+
+// groupCreatedAudit is the audit entry of a new group: its first values
+// and first members.
+type groupCreatedAudit struct {
+	Added []string `json:"added,omitempty"`
+	cohort.GroupChanges
+}
+
+// memberDelta is the audit entry of a member change.
+type memberDelta struct {
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+}
+
+// membersChanged writes the audit row and the group.members_changed event
+// of the members mc actually added and removed.
+func (t *tx) membersChanged(g *cohort.Group, mc cohort.MemberChange) error {
+	added, removed := nonNil(mc.Added), nonNil(mc.Removed)
+	return t.groupChanged(cohort.ActionGroupMembersChanged, g, memberDelta{added, removed},
+		cohort.GroupEventData{Added: added, Removed: removed})
+}
+
+// groupCreated writes the audit row and the group.created event of g,
+// created with the fields in changes and the members mc added.
+func (t *tx) groupCreated(g *cohort.Group, changes cohort.GroupChanges, mc cohort.MemberChange) error {
+	var added []string
+	if len(mc.Added) > 0 {
+		added = mc.Added
+	}
+	return t.groupChanged(cohort.ActionGroupCreated, g, groupCreatedAudit{added, changes}, cohort.GroupEventData{Added: added})
+}
+
+// groupArchived writes the audit row and the group.archived event of g.
+func (t *tx) groupArchived(g *cohort.Group) error {
+	return t.groupChanged(cohort.ActionGroupArchived, g,
+		cohort.GroupChanges{Status: cohort.Changed(cohort.StatusActive, cohort.StatusArchived)}, cohort.GroupEventData{})
 }
 
 // lockGroup reads a group of the actor's workspace and locks its row, so
@@ -301,17 +316,12 @@ func (db *DB) CreateGroup(ctx context.Context, c cohort.GroupCreate) (*cohort.Gr
 			}
 		}
 		g.MemberCount, g.ArchivedMemberCount = d.active, d.archived
-		changes := map[string]any{"name": change{nil, g.Name}}
+		changes := cohort.GroupChanges{Name: cohort.Initial(g.Name)}
 		if g.Description != "" {
-			changes["description"] = change{nil, g.Description}
-		}
-		extra := map[string]any{}
-		if len(mc.Added) > 0 {
-			changes["added"] = mc.Added
-			extra["added"] = mc.Added
+			changes.Description = cohort.Initial(g.Description)
 		}
 		out = g
-		return t.groupChanged(cohort.ActionGroupCreated, g, changes, extra)
+		return t.groupCreated(g, changes, mc)
 	})
 	return out, err
 }
@@ -341,7 +351,7 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 		if err := checkGroupVersion(g, u.IfVersion); err != nil {
 			return err
 		}
-		changes := map[string]any{}
+		var changes cohort.GroupChanges
 		if u.Name != nil && *u.Name != g.Name {
 			// Checked on every rename, not only when the key changes: a
 			// group the name-key migration left as a duplicate of another
@@ -349,15 +359,15 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 			if err := t.nameTaken(*u.Name, g.ID); err != nil {
 				return err
 			}
-			changes["name"] = change{g.Name, *u.Name}
+			changes.Name = cohort.Changed(g.Name, *u.Name)
 			g.Name = *u.Name
 		}
 		if u.Description != nil && *u.Description != g.Description {
-			changes["description"] = change{g.Description, *u.Description}
+			changes.Description = cohort.Changed(g.Description, *u.Description)
 			g.Description = *u.Description
 		}
 		if u.ExternalID != nil && *u.ExternalID != g.ExternalID {
-			changes["external_id"] = change{g.ExternalID, *u.ExternalID}
+			changes.ExternalID = cohort.Changed(g.ExternalID, *u.ExternalID)
 			g.ExternalID = *u.ExternalID
 		}
 		var d counts
@@ -369,7 +379,7 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 		}
 		out = g
 		membersChanged := len(mc.Added) > 0 || len(mc.Removed) > 0
-		if len(changes) == 0 && !membersChanged {
+		if changes.Empty() && !membersChanged {
 			return nil
 		}
 		g.Version++
@@ -385,14 +395,13 @@ func (db *DB) UpdateGroup(ctx context.Context, id string, u cohort.GroupUpdate) 
 			g.Version, ts(t.now), a.Name, g.ID); err != nil {
 			return err
 		}
-		if len(changes) > 0 {
-			if err := t.groupChanged(cohort.ActionGroupUpdated, g, changes, map[string]any{"changes": changes}); err != nil {
+		if !changes.Empty() {
+			if err := t.groupChanged(cohort.ActionGroupUpdated, g, changes, cohort.GroupEventData{Changes: &changes}); err != nil {
 				return err
 			}
 		}
 		if membersChanged {
-			delta := map[string]any{"added": nonNil(mc.Added), "removed": nonNil(mc.Removed)}
-			if err := t.groupChanged(cohort.ActionGroupMembersChanged, g, delta, delta); err != nil {
+			if err := t.membersChanged(g, mc); err != nil {
 				return err
 			}
 		}
@@ -450,8 +459,7 @@ func (db *DB) ArchiveGroup(ctx context.Context, id string, ifVersion int64) (*co
 			updated_by = $3 WHERE id = $4`, ts(t.now), g.Version, a.Name, g.ID); err != nil {
 			return err
 		}
-		return t.groupChanged(cohort.ActionGroupArchived, g,
-			map[string]any{"status": change{cohort.StatusActive, cohort.StatusArchived}}, nil)
+		return t.groupArchived(g)
 	})
 	return out, err
 }
@@ -496,9 +504,9 @@ func (db *DB) RestoreGroup(ctx context.Context, id string, newName string, ifVer
 			return &cohort.Error{Code: cohort.ECONFLICT, Message: msg, Fields: map[string][]string{"name": {msg}},
 				Detail: map[string]string{"offer": "rename", "group_id": holderID, "group_name": holder}}
 		}
-		changes := map[string]any{"status": change{cohort.StatusArchived, cohort.StatusActive}}
+		changes := cohort.GroupChanges{Status: cohort.Changed(cohort.StatusArchived, cohort.StatusActive)}
 		if name != g.Name {
-			changes["name"] = change{g.Name, name}
+			changes.Name = cohort.Changed(g.Name, name)
 		}
 		g.Name, g.Status, g.ArchivedAt, g.UpdatedAt, g.UpdatedBy = name, cohort.StatusActive, nil, t.now, a.Name
 		g.Version++
@@ -507,7 +515,7 @@ func (db *DB) RestoreGroup(ctx context.Context, id string, newName string, ifVer
 			g.Name, cohort.NameKey(g.Name), g.Version, ts(t.now), a.Name, g.ID); err != nil {
 			return err
 		}
-		return t.groupChanged(cohort.ActionGroupRestored, g, changes, map[string]any{"changes": changes})
+		return t.groupChanged(cohort.ActionGroupRestored, g, changes, cohort.GroupEventData{Changes: &changes})
 	})
 	return out, err
 }

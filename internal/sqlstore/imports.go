@@ -334,16 +334,16 @@ func (t *tx) importGroup(in cohort.GroupImport, want []string, ie *cohort.Import
 		}
 	}
 	sort.Strings(remove)
-	changes := map[string]any{}
+	var changes cohort.GroupChanges
 	if in.Name != g.Name {
-		changes["name"] = change{g.Name, in.Name}
+		changes.Name = cohort.Changed(g.Name, in.Name)
 	}
 	if in.Description != g.Description {
-		changes["description"] = change{g.Description, in.Description}
+		changes.Description = cohort.Changed(g.Description, in.Description)
 	}
 	membersChange := len(add) > 0 || len(remove) > 0
 	statusChange := in.Status != g.Status
-	if len(changes) == 0 && !membersChange && !statusChange {
+	if changes.Empty() && !membersChange && !statusChange {
 		return false, false, nil
 	}
 	if g.Archived() && in.Status == cohort.StatusArchived {
@@ -356,7 +356,7 @@ func (t *tx) importGroup(in cohort.GroupImport, want []string, ie *cohort.Import
 	if g.Archived() {
 		g.Status, g.ArchivedAt = cohort.StatusActive, nil
 		if err := t.groupChanged(cohort.ActionGroupRestored, g,
-			map[string]any{"status": change{cohort.StatusArchived, cohort.StatusActive}}, nil); err != nil {
+			cohort.GroupChanges{Status: cohort.Changed(cohort.StatusArchived, cohort.StatusActive)}, cohort.GroupEventData{}); err != nil {
 			return false, false, err
 		}
 	}
@@ -381,20 +381,18 @@ func (t *tx) importGroup(in cohort.GroupImport, want []string, ie *cohort.Import
 		g.ArchivedMemberCount, g.Version, ts(t.now), a.Name, g.ID); err != nil {
 		return false, false, err
 	}
-	if len(changes) > 0 {
-		if err := t.groupChanged(cohort.ActionGroupUpdated, g, changes, map[string]any{"changes": changes}); err != nil {
+	if !changes.Empty() {
+		if err := t.groupChanged(cohort.ActionGroupUpdated, g, changes, cohort.GroupEventData{Changes: &changes}); err != nil {
 			return false, false, err
 		}
 	}
 	if len(mc.Added) > 0 || len(mc.Removed) > 0 {
-		delta := map[string]any{"added": nonNil(mc.Added), "removed": nonNil(mc.Removed)}
-		if err := t.groupChanged(cohort.ActionGroupMembersChanged, g, delta, delta); err != nil {
+		if err := t.membersChanged(g, mc); err != nil {
 			return false, false, err
 		}
 	}
 	if g.Archived() && statusChange {
-		if err := t.groupChanged(cohort.ActionGroupArchived, g,
-			map[string]any{"status": change{cohort.StatusActive, cohort.StatusArchived}}, nil); err != nil {
+		if err := t.groupArchived(g); err != nil {
 			return false, false, err
 		}
 	}
@@ -427,21 +425,15 @@ func (t *tx) createImportedGroup(in cohort.GroupImport, members []string) error 
 		}
 	}
 	g.MemberCount, g.ArchivedMemberCount = d.active, d.archived
-	changes := map[string]any{"name": change{nil, g.Name}, "status": change{nil, g.Status}}
+	changes := cohort.GroupChanges{Name: cohort.Initial(g.Name), Status: cohort.Initial(g.Status)}
 	if g.Description != "" {
-		changes["description"] = change{nil, g.Description}
+		changes.Description = cohort.Initial(g.Description)
 	}
-	extra := map[string]any{}
-	if len(mc.Added) > 0 {
-		changes["added"] = mc.Added
-		extra["added"] = mc.Added
-	}
-	if err := t.groupChanged(cohort.ActionGroupCreated, g, changes, extra); err != nil {
+	if err := t.groupCreated(g, changes, mc); err != nil {
 		return err
 	}
 	if g.Archived() {
-		return t.groupChanged(cohort.ActionGroupArchived, g,
-			map[string]any{"status": change{cohort.StatusActive, cohort.StatusArchived}}, nil)
+		return t.groupArchived(g)
 	}
 	return nil
 }

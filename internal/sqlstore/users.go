@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/cohorthq/cohort"
 )
@@ -31,34 +30,23 @@ func scanUser(r interface{ Scan(...any) error }) (*cohort.User, error) {
 
 var errUserNotFound = &cohort.Error{Code: cohort.ENOTFOUND, Message: "No staff member with that ID."}
 
-// userShape is a user as the API and events show it.
-type userShape struct {
-	ID         string    `json:"id"`
-	Email      string    `json:"email"`
-	GivenName  string    `json:"given_name"`
-	FamilyName string    `json:"family_name"`
-	Role       string    `json:"role"`
-	Status     string    `json:"status"`
-	IsOwner    bool      `json:"is_owner"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
-}
-
-func shapeUser(u *cohort.User) userShape {
-	return userShape{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName, Role: string(u.Role),
-		Status: string(u.Status), IsOwner: u.IsOwner, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
-}
-
-// userEvent writes the audit row and the outbox event of a user change.
-func (t *tx) userChanged(action string, u *cohort.User, changes map[string]any) error {
+// userChanged writes the audit row and the outbox event of a user change.
+// Only a user.updated event carries the changes; the audit row always does.
+func (t *tx) userChanged(action string, u *cohort.User, changes cohort.UserChanges) error {
 	if err := t.audit(action, "user", u.ID, u.Name(), changes); err != nil {
 		return err
 	}
-	data := map[string]any{"user": shapeUser(u)}
+	data := cohort.UserEventData{User: cohort.NewUserResource(u)}
 	if action == cohort.ActionUserUpdated {
-		data["changes"] = changes
+		data.Changes = &changes
 	}
 	return t.emit(action, data)
+}
+
+// ownerTransferAudit is the audit entry of an ownership transfer.
+type ownerTransferAudit struct {
+	FromUserID string               `json:"from_user_id,omitempty"`
+	IsOwner    *cohort.Change[bool] `json:"is_owner"`
 }
 
 // personKey is the lower-case key a name is sorted and searched by.
@@ -101,10 +89,10 @@ func (t *tx) insertUser(c cohort.UserCreate, hash string, owner bool) (*cohort.U
 	if err != nil {
 		return nil, err
 	}
-	changes := map[string]any{"email": change{nil, u.Email}, "given_name": change{nil, u.GivenName},
-		"family_name": change{nil, u.FamilyName}, "role": change{nil, u.Role}, "status": change{nil, u.Status}}
+	changes := cohort.UserChanges{Email: cohort.Initial(u.Email), GivenName: cohort.Initial(u.GivenName),
+		FamilyName: cohort.Initial(u.FamilyName), Role: cohort.Initial(u.Role), Status: cohort.Initial(u.Status)}
 	if owner {
-		changes["is_owner"] = change{nil, true}
+		changes.IsOwner = cohort.Initial(true)
 	}
 	return u, t.userChanged(cohort.ActionUserCreated, u, changes)
 }
@@ -719,31 +707,31 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 	if to == cohort.StatusArchived && from != to && t.actor.UserID != "" && t.actor.UserID == u.ID {
 		return cohort.ErrArchiveSelf()
 	}
-	changes := map[string]any{}
+	var changes cohort.UserChanges
 	if upd.Email != nil && *upd.Email != u.Email {
 		if err := t.emailTaken(*upd.Email, u.ID); err != nil {
 			return err
 		}
-		changes["email"] = change{u.Email, *upd.Email}
+		changes.Email = cohort.Changed(u.Email, *upd.Email)
 		u.Email = *upd.Email
 	}
 	if upd.GivenName != nil && *upd.GivenName != u.GivenName {
-		changes["given_name"] = change{u.GivenName, *upd.GivenName}
+		changes.GivenName = cohort.Changed(u.GivenName, *upd.GivenName)
 		u.GivenName = *upd.GivenName
 	}
 	if upd.FamilyName != nil && *upd.FamilyName != u.FamilyName {
-		changes["family_name"] = change{u.FamilyName, *upd.FamilyName}
+		changes.FamilyName = cohort.Changed(u.FamilyName, *upd.FamilyName)
 		u.FamilyName = *upd.FamilyName
 	}
 	if upd.Role != nil && *upd.Role != u.Role {
-		changes["role"] = change{u.Role, *upd.Role}
+		changes.Role = cohort.Changed(u.Role, *upd.Role)
 		u.Role = *upd.Role
 	}
 	if upd.ExternalID != nil && *upd.ExternalID != u.ExternalID {
-		changes["external_id"] = change{u.ExternalID, *upd.ExternalID}
+		changes.ExternalID = cohort.Changed(u.ExternalID, *upd.ExternalID)
 		u.ExternalID = *upd.ExternalID
 	}
-	if len(changes) == 0 && from == to {
+	if changes.Empty() && from == to {
 		return nil
 	}
 	u.Version++
@@ -763,7 +751,7 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 		string(u.Role), u.ExternalID, string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID); err != nil {
 		return err
 	}
-	if len(changes) > 0 {
+	if !changes.Empty() {
 		if err := t.userChanged(cohort.ActionUserUpdated, u, changes); err != nil {
 			return err
 		}
@@ -789,7 +777,7 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 			return err
 		}
 	}
-	return t.userChanged(action, u, map[string]any{"status": change{from, to}})
+	return t.userChanged(action, u, cohort.UserChanges{Status: cohort.Changed(from, to)})
 }
 
 // TransferOwnership makes another active staff member the account owner.
@@ -818,9 +806,9 @@ func (db *DB) TransferOwnership(ctx context.Context, toUserID string) error {
 		if err != nil && cohort.ErrorCode(err) != cohort.ENOTFOUND {
 			return err
 		}
-		changes := map[string]any{"is_owner": change{false, true}}
+		changes := ownerTransferAudit{IsOwner: cohort.Changed(false, true)}
 		if from != nil {
-			changes["from_user_id"] = from.ID
+			changes.FromUserID = from.ID
 			from.IsOwner, from.UpdatedAt = false, t.now
 			from.Version++
 			if _, err := t.exec(`UPDATE users SET is_owner = $1, version = $2, updated_at = $3 WHERE id = $4`,
@@ -838,13 +826,13 @@ func (db *DB) TransferOwnership(ctx context.Context, toUserID string) error {
 			return err
 		}
 		if from != nil {
-			if err := t.emit(cohort.ActionUserUpdated, map[string]any{"user": shapeUser(from),
-				"changes": map[string]any{"is_owner": change{true, false}}}); err != nil {
+			if err := t.emit(cohort.ActionUserUpdated, cohort.UserEventData{User: cohort.NewUserResource(from),
+				Changes: &cohort.UserChanges{IsOwner: cohort.Changed(true, false)}}); err != nil {
 				return err
 			}
 		}
-		return t.emit(cohort.ActionUserUpdated, map[string]any{"user": shapeUser(to),
-			"changes": map[string]any{"is_owner": change{false, true}}})
+		return t.emit(cohort.ActionUserUpdated, cohort.UserEventData{User: cohort.NewUserResource(to),
+			Changes: &cohort.UserChanges{IsOwner: cohort.Changed(false, true)}})
 	})
 }
 

@@ -195,7 +195,7 @@ func (db *DB) ResumeWebhook(ctx context.Context, id string) error {
 			ts(t.now), w.ID); err != nil {
 			return err
 		}
-		return t.audit(cohort.ActionWebhookUpdated, "webhook", w.ID, w.URL, map[string]any{"active": change{false, true}})
+		return t.audit(cohort.ActionWebhookUpdated, "webhook", w.ID, w.URL, map[string]any{"active": cohort.Changed(false, true)})
 	})
 }
 

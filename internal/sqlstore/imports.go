@@ -351,12 +351,16 @@ func (t *tx) importGroup(in cohort.GroupImport, want []string, ie *cohort.Import
 		return false, false, nil
 	}
 	a := t.actor
+	// The row is one change: one new version, which every event of it
+	// carries, so a receiver that drops older versions drops none of them.
+	g.Version++
+	g.UpdatedAt, g.UpdatedBy = t.now, a.Name
 	// Restore first, then edit, then archive: each step is the event a
 	// subscriber would see if a manager did it by hand.
 	if g.Archived() {
 		g.Status, g.ArchivedAt = cohort.StatusActive, nil
-		if err := t.groupChanged(cohort.ActionGroupRestored, g,
-			cohort.GroupChanges{Status: cohort.Changed(cohort.StatusArchived, cohort.StatusActive)}, cohort.GroupEventData{}); err != nil {
+		restored := cohort.GroupChanges{Status: cohort.Changed(cohort.StatusArchived, cohort.StatusActive)}
+		if err := t.groupChanged(cohort.ActionGroupRestored, g, restored, cohort.GroupEventData{Changes: &restored}); err != nil {
 			return false, false, err
 		}
 	}
@@ -373,8 +377,6 @@ func (t *tx) importGroup(in cohort.GroupImport, want []string, ie *cohort.Import
 	if in.Status == cohort.StatusArchived && !g.Archived() {
 		g.Status, g.ArchivedAt = cohort.StatusArchived, &t.now
 	}
-	g.Version++
-	g.UpdatedAt, g.UpdatedBy = t.now, a.Name
 	if _, err := t.exec(`UPDATE groups SET name = $1, name_key = $2, description = $3, status = $4, archived_at = $5,
 		member_count = $6, archived_member_count = $7, version = $8, updated_at = $9, updated_by = $10 WHERE id = $11`,
 		g.Name, cohort.NameKey(g.Name), g.Description, string(g.Status), tsPtr(g.ArchivedAt), g.MemberCount,

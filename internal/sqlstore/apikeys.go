@@ -108,16 +108,8 @@ func (db *DB) FindAPIKeys(ctx context.Context) ([]*cohort.APIKey, error) {
 	if err != nil {
 		return nil, mapError(err)
 	}
-	defer rows.Close()
-	var out []*cohort.APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, mapError(rows.Err())
+	out, err := scanRows(rows, scanAPIKey)
+	return out, mapError(err)
 }
 
 // RevokeAPIKey revokes a key at once. Revoking a revoked key changes nothing.

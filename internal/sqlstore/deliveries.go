@@ -100,16 +100,7 @@ func (t *tx) activeWebhooks(workspaceID string) ([]*cohort.Webhook, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*cohort.Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return scanRows(rows, scanWebhook)
 }
 
 // ClaimDeliveries leases due deliveries. Only each webhook's oldest
@@ -185,16 +176,7 @@ func (t *tx) deliveriesByID(ids []string) ([]*cohort.Delivery, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*cohort.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return scanRows(rows, scanDelivery)
 }
 
 // RecordDeliveryAttempt stores the outcome of one attempt, releases the

@@ -267,16 +267,8 @@ func (db *DB) FindArchivedByName(ctx context.Context, name string) ([]*cohort.Gr
 	if err != nil {
 		return nil, mapError(err)
 	}
-	defer rows.Close()
-	var out []*cohort.Group
-	for rows.Next() {
-		g, err := scanGroup(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, g)
-	}
-	return out, mapError(rows.Err())
+	out, err := scanRows(rows, scanGroup)
+	return out, mapError(err)
 }
 
 // CreateGroup creates an active group with its first members.

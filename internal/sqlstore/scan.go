@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,23 @@ import (
 
 	"github.com/cohorthq/cohort"
 )
+
+// scanRows reads every row of rows with scan and closes rows: the one
+// loop behind every list the store reads. The driver's error comes back
+// as it is, so a transaction can still retry on it; reads outside one
+// map it.
+func scanRows[T any](rows *sql.Rows, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
 
 // timeFormat is how every time travels to the database: fixed width and
 // UTC, so that text comparison on SQLite is time comparison, and

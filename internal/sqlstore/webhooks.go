@@ -103,17 +103,11 @@ func (db *DB) FindWebhooks(ctx context.Context) ([]*cohort.Webhook, error) {
 	if err != nil {
 		return nil, mapError(err)
 	}
-	defer rows.Close()
-	var out []*cohort.Webhook
-	for rows.Next() {
-		w, err := scanWebhook(rows)
-		if err != nil {
-			return nil, err
-		}
+	out, err := scanRows(rows, scanWebhook)
+	for _, w := range out {
 		w.Secret = ""
-		out = append(out, w)
 	}
-	return out, mapError(rows.Err())
+	return out, mapError(err)
 }
 
 // FindWebhookByID returns one webhook without its secret.
@@ -244,16 +238,8 @@ func (db *DB) FindDeliveries(ctx context.Context, webhookID string, limit int) (
 	if err != nil {
 		return nil, mapError(err)
 	}
-	defer rows.Close()
-	var out []*cohort.Delivery
-	for rows.Next() {
-		d, err := scanDelivery(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, mapError(rows.Err())
+	out, err := scanRows(rows, scanDelivery)
+	return out, mapError(err)
 }
 
 // ResendDelivery queues a delivery to be sent again now, whatever its

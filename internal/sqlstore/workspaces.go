@@ -76,16 +76,8 @@ func (db *DB) SoleWorkspace(ctx context.Context) (*cohort.Workspace, error) {
 	if err != nil {
 		return nil, mapError(err)
 	}
-	defer rows.Close()
-	var found []*cohort.Workspace
-	for rows.Next() {
-		w, err := scanWorkspace(rows)
-		if err != nil {
-			return nil, err
-		}
-		found = append(found, w)
-	}
-	if err := rows.Err(); err != nil {
+	found, err := scanRows(rows, scanWorkspace)
+	if err != nil {
 		return nil, mapError(err)
 	}
 	if len(found) != 1 {
@@ -100,14 +92,6 @@ func (db *DB) FindWorkspaces(ctx context.Context) ([]*cohort.Workspace, error) {
 	if err != nil {
 		return nil, mapError(err)
 	}
-	defer rows.Close()
-	var out []*cohort.Workspace
-	for rows.Next() {
-		w, err := scanWorkspace(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, mapError(rows.Err())
+	out, err := scanRows(rows, scanWorkspace)
+	return out, mapError(err)
 }

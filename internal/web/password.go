@@ -44,38 +44,34 @@ func (h *Handler) userPasswordPage(r *http.Request, u *cohort.User) passwordView
 	return passwordView{Page: h.settingsPage(r, "users", "Set password"), User: u, Action: userURL(u) + "/password"}
 }
 
-// requirePasswordSetter refuses (403) the account owner's password:
-// only the owner sets it, under Change password.
-func (h *Handler) requirePasswordSetter(r *http.Request, u *cohort.User) error {
-	if !u.IsOwner || ctxActor(r.Context()).UserID == u.ID {
-		return nil
+// loadPasswordTarget returns the staff member whose password the request
+// sets: a manager sets anyone's but the account owner's, which only the
+// owner sets, under Change password (403).
+func (h *Handler) loadPasswordTarget(r *http.Request) (*cohort.User, error) {
+	u, err := h.loadUser(r)
+	if err != nil {
+		return nil, err
 	}
-	return forbidden("Only the account owner sets their own password, under Change password.")
+	if err := h.requireUserManager(r); err != nil {
+		return nil, err
+	}
+	if u.IsOwner && ctxActor(r.Context()).UserID != u.ID {
+		return nil, forbidden("Only the account owner sets their own password, under Change password.")
+	}
+	return u, nil
 }
 
 func (h *Handler) handleUserPasswordForm(w http.ResponseWriter, r *http.Request) error {
-	u, err := h.loadUser(r)
+	u, err := h.loadPasswordTarget(r)
 	if err != nil {
-		return err
-	}
-	if err := h.requireUserManager(r); err != nil {
-		return err
-	}
-	if err := h.requirePasswordSetter(r, u); err != nil {
 		return err
 	}
 	return h.render(w, r, http.StatusOK, "password", h.userPasswordPage(r, u))
 }
 
 func (h *Handler) handleUserPassword(w http.ResponseWriter, r *http.Request) error {
-	u, err := h.loadUser(r)
+	u, err := h.loadPasswordTarget(r)
 	if err != nil {
-		return err
-	}
-	if err := h.requireUserManager(r); err != nil {
-		return err
-	}
-	if err := h.requirePasswordSetter(r, u); err != nil {
 		return err
 	}
 	if err := h.parseForm(r); err != nil {
@@ -92,11 +88,7 @@ func (h *Handler) handleUserPassword(w http.ResponseWriter, r *http.Request) err
 	}
 	// The person signs in with the new password: sessions made with the
 	// old one end (except this one, when managers set their own).
-	keep := ""
-	if a := ctxActor(r.Context()); a.UserID == u.ID {
-		keep = a.SessionID
-	}
-	if err := h.svc.Auth.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
+	if err := h.endSessions(r, u); err != nil {
 		return err
 	}
 	http.Redirect(w, r, userURL(u)+"?done=password", http.StatusSeeOther)

@@ -84,13 +84,19 @@ func (h *Handler) handleUserSessionsEnd(w http.ResponseWriter, r *http.Request) 
 	if err := h.requireOwnerForSessions(r); err != nil {
 		return err
 	}
-	keep := ""
-	if a := ctxActor(r.Context()); a.UserID == u.ID {
-		keep = a.SessionID
-	}
-	if err := h.svc.Auth.DeleteUserSessions(r.Context(), u.ID, keep); err != nil {
+	if err := h.endSessions(r, u); err != nil {
 		return err
 	}
 	http.Redirect(w, r, userURL(u)+"/sessions?done=1", http.StatusSeeOther)
 	return nil
+}
+
+// endSessions ends every session of u, except the one in use when u is
+// the person asking: they stay signed in here.
+func (h *Handler) endSessions(r *http.Request, u *cohort.User) error {
+	keep := ""
+	if a := ctxActor(r.Context()); a.UserID == u.ID {
+		keep = a.SessionID
+	}
+	return h.svc.Auth.DeleteUserSessions(r.Context(), u.ID, keep)
 }

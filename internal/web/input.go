@@ -20,32 +20,20 @@ import (
 // cleanText makes s valid UTF-8, drops control characters and keeps at
 // most max runes. It is for echoing input back and for search boxes; the
 // domain validates the fields it stores.
-func cleanText(s string, max int) string {
-	s = strings.ToValidUTF8(s, "")
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			continue
-		}
-		if n == max {
-			break
-		}
-		b.WriteRune(r)
-		n++
-	}
-	return b.String()
-}
+func cleanText(s string, max int) string { return keepRunes(s, max, false) }
 
 // cleanMultiline is cleanText for a textarea: it keeps line breaks and
 // tabs (a description may have paragraphs).
 func cleanMultiline(s string, max int) string {
+	return keepRunes(strings.ReplaceAll(s, "\r\n", "\n"), max, true)
+}
+
+func keepRunes(s string, max int, multiline bool) string {
 	s = strings.ToValidUTF8(s, "")
-	s = strings.ReplaceAll(s, "\r\n", "\n")
 	var b strings.Builder
 	n := 0
 	for _, r := range s {
-		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
 			continue
 		}
 		if n == max {

@@ -412,6 +412,16 @@ func nonNil(s []string) []string {
 	return s
 }
 
+// lockGroupAt locks a group of the actor's workspace and refuses it when
+// ifVersion (when non-zero) is not its current version.
+func (t *tx) lockGroupAt(id string, ifVersion int64) (*cohort.Group, error) {
+	g, err := t.lockGroup(id)
+	if err != nil {
+		return nil, err
+	}
+	return g, checkGroupVersion(g, ifVersion)
+}
+
 // checkGroupVersion refuses a write made against another version of g
 // than its current one; ifVersion 0 writes unconditionally. Callers hold
 // g's row lock, so the answer stays true until they commit.
@@ -434,11 +444,8 @@ func (db *DB) ArchiveGroup(ctx context.Context, id string, ifVersion int64) (*co
 	}
 	var out *cohort.Group
 	err = db.inTx(ctx, a, func(t *tx) error {
-		g, err := t.lockGroup(id)
+		g, err := t.lockGroupAt(id, ifVersion)
 		if err != nil {
-			return err
-		}
-		if err := checkGroupVersion(g, ifVersion); err != nil {
 			return err
 		}
 		out = g
@@ -474,11 +481,8 @@ func (db *DB) RestoreGroup(ctx context.Context, id string, newName string, ifVer
 	}
 	var out *cohort.Group
 	err = db.inTx(ctx, a, func(t *tx) error {
-		g, err := t.lockGroup(id)
+		g, err := t.lockGroupAt(id, ifVersion)
 		if err != nil {
-			return err
-		}
-		if err := checkGroupVersion(g, ifVersion); err != nil {
 			return err
 		}
 		out = g

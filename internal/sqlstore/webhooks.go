@@ -131,19 +131,9 @@ func (db *DB) FindWebhookByID(ctx context.Context, id string) (*cohort.Webhook, 
 	return w, nil
 }
 
-// lockWebhook reads and locks a live webhook of the actor's workspace.
-func (t *tx) lockWebhook(id string) (*cohort.Webhook, error) {
-	if !storable(id) {
-		return nil, errWebhookNotFound
-	}
-	return scanWebhook(t.queryRow(`SELECT `+webhookCols+` FROM webhooks
-		WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL`+t.db.d.forUpdate(), id, t.actor.WorkspaceID))
-}
-
-// DeleteWebhook stops a webhook for good. The row stays (marked deleted)
-// so its delivery log remains readable in the audit trail; its pending
-// deliveries are never sent.
-func (db *DB) DeleteWebhook(ctx context.Context, id string) error {
+// changeWebhook runs change on a live webhook of the actor's workspace,
+// locked, in one transaction: the account owner only.
+func (db *DB) changeWebhook(ctx context.Context, id string, change func(t *tx, w *cohort.Webhook) error) error {
 	a, err := actorFrom(ctx)
 	if err != nil {
 		return err
@@ -151,11 +141,24 @@ func (db *DB) DeleteWebhook(ctx context.Context, id string) error {
 	if !a.CanManageIntegrations() {
 		return cohort.ErrForbidden("manage webhooks")
 	}
+	if !storable(id) {
+		return errWebhookNotFound
+	}
 	return db.inTx(ctx, a, func(t *tx) error {
-		w, err := t.lockWebhook(id)
+		w, err := scanWebhook(t.queryRow(`SELECT `+webhookCols+` FROM webhooks
+			WHERE id = $1 AND workspace_id = $2 AND deleted_at IS NULL`+t.db.d.forUpdate(), id, t.actor.WorkspaceID))
 		if err != nil {
 			return err
 		}
+		return change(t, w)
+	})
+}
+
+// DeleteWebhook stops a webhook for good. The row stays (marked deleted)
+// so its delivery log remains readable in the audit trail; its pending
+// deliveries are never sent.
+func (db *DB) DeleteWebhook(ctx context.Context, id string) error {
+	return db.changeWebhook(ctx, id, func(t *tx, w *cohort.Webhook) error {
 		if _, err := t.exec(`UPDATE webhooks SET deleted_at = $1, active = $2 WHERE id = $3`, ts(t.now), false, w.ID); err != nil {
 			return err
 		}
@@ -169,17 +172,9 @@ func (db *DB) DeleteWebhook(ctx context.Context, id string) error {
 
 // ResumeWebhook un-pauses a webhook; its waiting deliveries go out again.
 func (db *DB) ResumeWebhook(ctx context.Context, id string) error {
-	a, err := actorFrom(ctx)
-	if err != nil {
-		return err
-	}
-	if !a.CanManageIntegrations() {
-		return cohort.ErrForbidden("manage webhooks")
-	}
-	return db.inTx(ctx, a, func(t *tx) error {
-		w, err := t.lockWebhook(id)
-		if err != nil || w.Active {
-			return err
+	return db.changeWebhook(ctx, id, func(t *tx, w *cohort.Webhook) error {
+		if w.Active {
+			return nil
 		}
 		if _, err := t.exec(`UPDATE webhooks SET active = $1, paused_at = NULL, paused_reason = '', failure_count = 0
 			WHERE id = $2`, true, w.ID); err != nil {

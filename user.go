@@ -81,11 +81,11 @@ type User struct {
 	// through SCIM: they are archived in Cohort, and SCIM no longer sees
 	// them until a POST of the same userName restores them.
 	Deprovisioned bool
-	GivenName   string
-	FamilyName  string
-	Role        Role
-	Status      Status
-	IsOwner     bool
+	GivenName     string
+	FamilyName    string
+	Role          Role
+	Status        Status
+	IsOwner       bool
 	// ExternalID is the identity provider's ID (SCIM externalId), if any.
 	ExternalID string
 	Version    int64
@@ -331,10 +331,10 @@ type UserUpdate struct {
 	// Deprovisioned, when set, marks the user deleted (true) or not
 	// (false) for SCIM; see User.Deprovisioned.
 	Deprovisioned *bool
-	GivenName  *string
-	FamilyName *string
-	Role       *Role
-	ExternalID *string
+	GivenName     *string
+	FamilyName    *string
+	Role          *Role
+	ExternalID    *string
 	// Status, when set, archives (StatusArchived) or restores
 	// (StatusActive) the user in the same transaction as the field
 	// changes, with the effects of ArchiveUser or RestoreUser: the whole
@@ -407,8 +407,8 @@ type UserFilter struct {
 	GroupIDs []string
 	// Query matches given name, family name, full name or email, by
 	// prefix of any word, case-insensitively.
-	Query      string
-	Email      string // exact, case-insensitive
+	Query string
+	Email string // exact, case-insensitive
 	// UserName matches the SCIM userName, exactly but case-insensitively.
 	UserName string
 	// Provisioned leaves out staff a SCIM DELETE deprovisioned.
@@ -416,8 +416,8 @@ type UserFilter struct {
 	// Deprovisioned keeps only them (a SCIM POST looking for one to
 	// restore).
 	Deprovisioned bool
-	ExternalID string
-	IDs        []string
+	ExternalID    string
+	IDs           []string
 	// UpdatedAfter/UpdatedBefore bound UpdatedAt (SCIM meta.lastModified).
 	UpdatedAfter  *time.Time
 	UpdatedBefore *time.Time

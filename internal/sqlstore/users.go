@@ -15,7 +15,7 @@ const userCols = `id, workspace_id, email, given_name, family_name, role, status
 	version, created_at, updated_at, archived_at, user_name, email_cased, deprovisioned_at`
 
 // scanUser reads userCols. The email column is the folded sign-in key
-// ('' when the user does not sign in with an email); email_cased is the
+// (” when the user does not sign in with an email); email_cased is the
 // address as entered or sent.
 func scanUser(r interface{ Scan(...any) error }) (*cohort.User, error) {
 	u := &cohort.User{}

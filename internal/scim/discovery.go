@@ -153,8 +153,8 @@ func schemas(base string) []map[string]any {
 		"meta": map[string]any{"resourceType": "Schema", "location": base + "/Schemas/" + SchemaCohortUser},
 	}
 	group := map[string]any{
-		"id":          SchemaGroup,
-		"name":        "Group",
+		"id":   SchemaGroup,
+		"name": "Group",
 		// RFC 7643 §8.7.1 describes the core Group schema so.
 		"description": "Group",
 		"attributes": []map[string]any{

@@ -178,7 +178,7 @@ func (h *Handler) Routes() []httpx.Route {
 	// served: 501, as §3.11 says for /Me.
 	unsupported := map[string]string{}
 	for p, what := range map[string]string{"/Bulk": "Bulk operations are not supported (ServiceProviderConfig says bulk.supported: false): send each request on its own.",
-		"/Me": "/Me is not supported: Cohort's SCIM clients are identity providers using an API key, not a signed-in user. Use /Users/{id}.",
+		"/Me":  "/Me is not supported: Cohort's SCIM clients are identity providers using an API key, not a signed-in user. Use /Users/{id}.",
 		"/Me/": "/Me is not supported: Cohort's SCIM clients are identity providers using an API key, not a signed-in user. Use /Users/{id}."} {
 		paths.Handle(Base+p, http.NotFoundHandler())
 		unsupported[Base+p] = what

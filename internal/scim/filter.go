@@ -78,7 +78,7 @@ var groupFilterSchema = filterSchema{
 	attrs: map[string]attrSpec{
 		"id":                {key: "id", caseExact: true},
 		"externalid":        {key: "externalId", caseExact: true},
-		"displayname":       {key: "displayName"},
+		"displayname":       {key: "displayName", normalize: cohort.NormalizeName},
 		"meta.created":      {key: "meta.created", kind: kTime},
 		"meta.lastmodified": {key: "meta.lastModified", kind: kTime},
 		"meta.resourcetype": {key: "meta.resourceType", caseExact: true},

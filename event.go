@@ -208,13 +208,15 @@ type GroupEventData struct {
 // UserChanges is what changed in a staff member: each changed field, nil
 // for the others.
 type UserChanges struct {
-	Email      *Change[string] `json:"email,omitempty"`
-	ExternalID *Change[string] `json:"external_id,omitempty"`
-	FamilyName *Change[string] `json:"family_name,omitempty"`
-	GivenName  *Change[string] `json:"given_name,omitempty"`
-	IsOwner    *Change[bool]   `json:"is_owner,omitempty"`
-	Role       *Change[Role]   `json:"role,omitempty"`
-	Status     *Change[Status] `json:"status,omitempty"`
+	Deprovisioned *Change[bool]   `json:"deprovisioned,omitempty"`
+	Email         *Change[string] `json:"email,omitempty"`
+	ExternalID    *Change[string] `json:"external_id,omitempty"`
+	FamilyName    *Change[string] `json:"family_name,omitempty"`
+	GivenName     *Change[string] `json:"given_name,omitempty"`
+	IsOwner       *Change[bool]   `json:"is_owner,omitempty"`
+	Role          *Change[Role]   `json:"role,omitempty"`
+	Status        *Change[Status] `json:"status,omitempty"`
+	UserName      *Change[string] `json:"user_name,omitempty"`
 }
 
 // Empty reports whether no field changed.

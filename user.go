@@ -64,12 +64,28 @@ const (
 type User struct {
 	ID          string
 	WorkspaceID string
-	Email       string
-	GivenName   string
-	FamilyName  string
-	Role        Role
-	Status      Status
-	IsOwner     bool
+	// Email is the staff member's email as entered or sent (case kept);
+	// "" when they have none.
+	Email string
+	// UserName is the SCIM userName as sent (case kept): the email for
+	// staff added in Cohort, an email, UPN or employee ID for staff an
+	// identity provider added. Unique in the workspace, case-insensitively,
+	// among the staff SCIM sees.
+	UserName string
+	// SignsIn says the staff member signs in with Email: false when they
+	// have no email, or when another staff member already signs in with
+	// it (SCIM allows two users one email). They can still sign in
+	// through the identity provider, never with a password.
+	SignsIn bool
+	// Deprovisioned says an identity provider deleted the staff member
+	// through SCIM: they are archived in Cohort, and SCIM no longer sees
+	// them until a POST of the same userName restores them.
+	Deprovisioned bool
+	GivenName     string
+	FamilyName    string
+	Role          Role
+	Status        Status
+	IsOwner       bool
 	// ExternalID is the identity provider's ID (SCIM externalId), if any.
 	ExternalID string
 	Version    int64
@@ -97,7 +113,54 @@ func NormalizeEmail(s string) string {
 	return strings.ToLower(s)
 }
 
-// ValidateEmail normalises and checks an email address.
+// CleanEmail trims an email address and normalises it with NFKC, keeping
+// its letter case: the form Cohort stores and shows.
+func CleanEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if utf8.ValidString(s) {
+		s = norm.NFKC.String(s)
+	}
+	return s
+}
+
+// NormalizeUserName trims a SCIM userName and normalises it with NFKC,
+// keeping its letter case: the form stored and shown. Filters normalise
+// their userName values the same way.
+func NormalizeUserName(s string) string { return CleanEmail(s) }
+
+// UserNameKey is the key userNames are compared and kept unique by:
+// NormalizeUserName, lower-cased.
+func UserNameKey(s string) string { return strings.ToLower(NormalizeUserName(s)) }
+
+// IsEmail reports whether s, normalised, is a valid email address.
+func IsEmail(s string) bool {
+	_, err := ValidateEmail(s)
+	return err == nil
+}
+
+// ValidateUserName normalises and checks a SCIM userName: any non-empty
+// text without control or invisible characters, at most 254 characters.
+func ValidateUserName(s string) (string, error) {
+	n := NormalizeUserName(s)
+	if n == "" {
+		return n, FieldError("user_name", "Enter a user name.")
+	}
+	if p := textProblem("user name", n, false); p != "" {
+		return n, FieldError("user_name", p)
+	}
+	for _, r := range n {
+		if invisible(r) {
+			return n, FieldError("user_name", "The user name contains an invisible character ("+describeRune(r)+"): remove it.")
+		}
+	}
+	if len(n) > EmailMax {
+		return n, FieldError("user_name", "The user name is too long: use at most 254 characters.")
+	}
+	return n, nil
+}
+
+// ValidateEmail normalises and checks an email address. It returns the
+// folded form (NormalizeEmail), the key emails are compared by.
 func ValidateEmail(s string) (string, error) {
 	e := NormalizeEmail(s)
 	if e == "" {
@@ -126,6 +189,38 @@ func ValidateEmail(s string) (string, error) {
 // words.
 func ValidatePersonName(field, label, s string) (string, error) {
 	return ValidateName(field, label, s, NameMax, "Enter the "+label+".")
+}
+
+// validateNames normalises and checks a given and a family name: either
+// may be empty (some people have one name), not both.
+func validateNames(given, family string) (string, string, error) {
+	var v Validation
+	given, family = NormalizeName(given), NormalizeName(family)
+	if given == "" && family == "" {
+		v.Add("given_name", "Enter the given name, the family name, or both.")
+		return given, family, v.Err()
+	}
+	var err error
+	if given != "" {
+		if given, err = ValidatePersonName("given_name", "given name", given); err != nil {
+			v.Add("given_name", ErrorMessage(err))
+		}
+	}
+	if family != "" {
+		if family, err = ValidatePersonName("family_name", "family name", family); err != nil {
+			v.Add("family_name", ErrorMessage(err))
+		}
+	}
+	return given, family, v.Err()
+}
+
+// CheckNames refuses an update that would leave a user with neither a
+// given nor a family name.
+func CheckNames(given, family string) error {
+	if given == "" && family == "" {
+		return FieldError("given_name", "Enter the given name, the family name, or both.")
+	}
+	return nil
 }
 
 // ErrArchiveSelf refuses a staff member archiving themselves, through any
@@ -158,7 +253,16 @@ func ValidatePassword(p string, common func(string) bool) error {
 
 // UserCreate is the input of CreateUser.
 type UserCreate struct {
-	Email      string
+	// Email is stored as given (trimmed, NFKC), compared folded. It may
+	// be empty when UserName is set: the user then cannot sign in with a
+	// password.
+	Email string
+	// UserName defaults to Email (SCIM sets it).
+	UserName string
+	// ShareEmail keeps an Email another staff member already signs in
+	// with, instead of refusing it; this user then cannot sign in with
+	// it (SCIM: emails need not be unique, RFC 7643 §4.1.2).
+	ShareEmail bool
 	GivenName  string
 	FamilyName string
 	Role       Role
@@ -174,14 +278,26 @@ type UserCreate struct {
 func (c *UserCreate) Validate() error {
 	var v Validation
 	var err error
-	if c.Email, err = ValidateEmail(c.Email); err != nil {
-		v.Add("email", ErrorMessage(err))
+	if c.UserName != "" {
+		if c.UserName, err = ValidateUserName(c.UserName); err != nil {
+			v.Add("user_name", ErrorMessage(err))
+		}
 	}
-	if c.GivenName, err = ValidatePersonName("given_name", "given name", c.GivenName); err != nil {
-		v.Add("given_name", ErrorMessage(err))
+	if c.Email != "" || c.UserName == "" {
+		if _, err = ValidateEmail(c.Email); err != nil {
+			v.Add("email", ErrorMessage(err))
+		}
+		c.Email = CleanEmail(c.Email)
 	}
-	if c.FamilyName, err = ValidatePersonName("family_name", "family name", c.FamilyName); err != nil {
-		v.Add("family_name", ErrorMessage(err))
+	if c.UserName == "" {
+		c.UserName = c.Email
+	}
+	if c.GivenName, c.FamilyName, err = validateNames(c.GivenName, c.FamilyName); err != nil {
+		for f, ms := range ErrorFields(err) {
+			for _, m := range ms {
+				v.Add(f, m)
+			}
+		}
 	}
 	if c.ExternalID, err = ValidateExternalID(c.ExternalID); err != nil {
 		v.Add("external_id", ErrorMessage(err))
@@ -192,7 +308,9 @@ func (c *UserCreate) Validate() error {
 	if !c.Role.Valid() {
 		v.Add("role", "Choose a role: practitioner_admin, practitioner, practice_manager, receptionist or accountant.")
 	}
-	if c.Password != "" {
+	if c.Password != "" && c.Email == "" {
+		v.Add("password", "A staff member without an email address cannot sign in with a password.")
+	} else if c.Password != "" {
 		if err := ValidatePassword(c.Password, IsCommonPassword); err != nil {
 			v.Add("password", ErrorMessage(err))
 		}
@@ -204,11 +322,19 @@ func (c *UserCreate) Validate() error {
 // IfVersion, when non-zero, must equal the user's current version or the
 // update fails with ESTALE and changes nothing.
 type UserUpdate struct {
-	Email      *string
-	GivenName  *string
-	FamilyName *string
-	Role       *Role
-	ExternalID *string
+	// Email "" removes the email (allowed only with a UserName).
+	Email *string
+	// UserName, when nil, follows Email if it was the same address.
+	UserName *string
+	// ShareEmail: as in UserCreate.
+	ShareEmail bool
+	// Deprovisioned, when set, marks the user deleted (true) or not
+	// (false) for SCIM; see User.Deprovisioned.
+	Deprovisioned *bool
+	GivenName     *string
+	FamilyName    *string
+	Role          *Role
+	ExternalID    *string
 	// Status, when set, archives (StatusArchived) or restores
 	// (StatusActive) the user in the same transaction as the field
 	// changes, with the effects of ArchiveUser or RestoreUser: the whole
@@ -221,24 +347,39 @@ type UserUpdate struct {
 // Validate normalises u in place and returns field errors.
 func (u *UserUpdate) Validate() error {
 	var v Validation
-	if u.Email != nil {
-		e, err := ValidateEmail(*u.Email)
+	if u.UserName != nil {
+		n, err := ValidateUserName(*u.UserName)
 		if err != nil {
-			v.Add("email", ErrorMessage(err))
+			v.Add("user_name", ErrorMessage(err))
+		}
+		u.UserName = &n
+	}
+	if u.Email != nil {
+		e := CleanEmail(*u.Email)
+		if e != "" || u.UserName == nil {
+			if _, err := ValidateEmail(e); err != nil {
+				v.Add("email", ErrorMessage(err))
+			}
 		}
 		u.Email = &e
 	}
 	if u.GivenName != nil {
-		n, err := ValidatePersonName("given_name", "given name", *u.GivenName)
-		if err != nil {
-			v.Add("given_name", ErrorMessage(err))
+		n := NormalizeName(*u.GivenName)
+		if n != "" {
+			var err error
+			if n, err = ValidatePersonName("given_name", "given name", n); err != nil {
+				v.Add("given_name", ErrorMessage(err))
+			}
 		}
 		u.GivenName = &n
 	}
 	if u.FamilyName != nil {
-		n, err := ValidatePersonName("family_name", "family name", *u.FamilyName)
-		if err != nil {
-			v.Add("family_name", ErrorMessage(err))
+		n := NormalizeName(*u.FamilyName)
+		if n != "" {
+			var err error
+			if n, err = ValidatePersonName("family_name", "family name", n); err != nil {
+				v.Add("family_name", ErrorMessage(err))
+			}
 		}
 		u.FamilyName = &n
 	}
@@ -266,10 +407,17 @@ type UserFilter struct {
 	GroupIDs []string
 	// Query matches given name, family name, full name or email, by
 	// prefix of any word, case-insensitively.
-	Query      string
-	Email      string // exact, case-insensitive
-	ExternalID string
-	IDs        []string
+	Query string
+	Email string // exact, case-insensitive
+	// UserName matches the SCIM userName, exactly but case-insensitively.
+	UserName string
+	// Provisioned leaves out staff a SCIM DELETE deprovisioned.
+	Provisioned bool
+	// Deprovisioned keeps only them (a SCIM POST looking for one to
+	// restore).
+	Deprovisioned bool
+	ExternalID    string
+	IDs           []string
 	// UpdatedAfter/UpdatedBefore bound UpdatedAt (SCIM meta.lastModified).
 	UpdatedAfter  *time.Time
 	UpdatedBefore *time.Time

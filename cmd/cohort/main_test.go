@@ -275,7 +275,7 @@ func TestAdminCommands(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("workspace create: %v\n%s", r.err, r.stderr)
 	}
-	if !strings.Contains(r.stdout, `Created workspace "Riverside Physio"`) || !strings.Contains(r.stdout, "amara.okafor@riverside.test") {
+	if !strings.Contains(r.stdout, `Created workspace "Riverside Physio"`) || !strings.Contains(r.stdout, "Amara.Okafor@Riverside.test") {
 		t.Errorf("workspace create printed %q", r.stdout)
 	}
 	if strings.Contains(r.stdout+r.stderr, "owner-password-123") {

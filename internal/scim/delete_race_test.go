@@ -39,6 +39,13 @@ func (u interleavedUsers) ArchiveUser(ctx context.Context, id string, ifVersion 
 	return u.UserService.ArchiveUser(ctx, id, ifVersion)
 }
 
+// UpdateUser runs the change in between too: a SCIM DELETE deprovisions
+// with one UpdateUser.
+func (u interleavedUsers) UpdateUser(ctx context.Context, id string, upd cohort.UserUpdate) (*cohort.User, error) {
+	u.s.run()
+	return u.UserService.UpdateUser(ctx, id, upd)
+}
+
 func (s *interleaved) run() {
 	if f := s.before; f != nil {
 		s.before = nil

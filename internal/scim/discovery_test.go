@@ -103,6 +103,40 @@ func TestSchemas(t *testing.T) {
 
 func TestUnknownEndpointIsSCIM404(t *testing.T) {
 	e := newEnv(t)
-	e.do(t, "GET", "/Bulk", nil).scimError(t, http.StatusNotFound, "")
+	e.do(t, "GET", "/Userz", nil).scimError(t, http.StatusNotFound, "")
 	e.do(t, "POST", "/Users/.search", `{}`).scimError(t, http.StatusNotFound, "")
+}
+
+// RFC 7644: /Bulk and /Me are SCIM endpoints Cohort does not serve (501
+// with the SCIM error schema), and discovery endpoints refuse a filter
+// with 403 (§4).
+func TestUnsupportedEndpointsAndDiscoveryFilter(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct{ method, path string }{{"POST", "/Bulk"}, {"GET", "/Bulk"}, {"GET", "/Me"}, {"PATCH", "/Me"}, {"GET", "/Me/x"}} {
+		e.do(t, c.method, c.path, nil).scimError(t, http.StatusNotImplemented, "")
+	}
+	for _, p := range []string{"/ServiceProviderConfig", "/ResourceTypes", "/ResourceTypes/User", "/Schemas", "/Schemas/" + url.PathEscape(scim.SchemaUser)} {
+		e.do(t, "GET", p+"?filter="+url.QueryEscape(`id eq "x"`), nil).scimError(t, http.StatusForbidden, "")
+	}
+	// Every attribute and sub-attribute is described; the core schemas
+	// carry RFC 7643's descriptions.
+	var walk func(where string, attrs []any)
+	walk = func(where string, attrs []any) {
+		for _, a := range attrs {
+			m := a.(map[string]any)
+			if d, _ := m["description"].(string); d == "" {
+				t.Errorf("%s.%v has no description", where, m["name"])
+			}
+			if sub, ok := m["subAttributes"].([]any); ok {
+				walk(where+"."+m["name"].(string), sub)
+			}
+		}
+	}
+	for _, s := range e.do(t, "GET", "/Schemas", nil).want(t, http.StatusOK).obj(t)["Resources"].([]any) {
+		m := s.(map[string]any)
+		walk(m["name"].(string), m["attributes"].([]any))
+		if m["id"] == scim.SchemaUser && m["description"] != "User Account" {
+			t.Errorf("User schema description %v", m["description"])
+		}
+	}
 }

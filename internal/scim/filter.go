@@ -2,6 +2,7 @@ package scim
 
 import (
 	"encoding/json"
+	"github.com/cohorthq/cohort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -36,6 +37,10 @@ type attrSpec struct {
 	key       string // key in the record
 	kind      kind
 	caseExact bool
+	// normalize, when set, normalises a compared value the way the
+	// attribute is normalised when written, so a filter compares what
+	// is stored: displayName eq "Physio  Team " finds "Physio Team".
+	normalize func(string) string
 }
 
 // filterSchema lists the filterable attributes of one resource type, keyed
@@ -53,11 +58,11 @@ var userFilterSchema = filterSchema{
 	attrs: map[string]attrSpec{
 		"id":                {key: "id", caseExact: true},
 		"externalid":        {key: "externalId", caseExact: true},
-		"username":          {key: "userName"},
-		"displayname":       {key: "displayName"},
-		"name.givenname":    {key: "name.givenName"},
-		"name.familyname":   {key: "name.familyName"},
-		"name.formatted":    {key: "name.formatted"},
+		"username":          {key: "userName", normalize: cohort.NormalizeUserName},
+		"displayname":       {key: "displayName", normalize: cohort.NormalizeName},
+		"name.givenname":    {key: "name.givenName", normalize: cohort.NormalizeName},
+		"name.familyname":   {key: "name.familyName", normalize: cohort.NormalizeName},
+		"name.formatted":    {key: "name.formatted", normalize: cohort.NormalizeName},
 		"active":            {key: "active", kind: kBool},
 		"meta.created":      {key: "meta.created", kind: kTime},
 		"meta.lastmodified": {key: "meta.lastModified", kind: kTime},
@@ -73,7 +78,7 @@ var groupFilterSchema = filterSchema{
 	attrs: map[string]attrSpec{
 		"id":                {key: "id", caseExact: true},
 		"externalid":        {key: "externalId", caseExact: true},
-		"displayname":       {key: "displayName"},
+		"displayname":       {key: "displayName", normalize: cohort.NormalizeName},
 		"meta.created":      {key: "meta.created", kind: kTime},
 		"meta.lastmodified": {key: "meta.lastModified", kind: kTime},
 		"meta.resourcetype": {key: "meta.resourceType", caseExact: true},
@@ -432,6 +437,9 @@ func compileCompare(spec attrSpec, e *filter.AttributeExpression, name string) (
 	s, err := unquote(v)
 	if err != nil {
 		return nil, err
+	}
+	if spec.normalize != nil && op != filter.GT && op != filter.GE && op != filter.LT && op != filter.LE {
+		s = spec.normalize(s)
 	}
 	n.str = s
 	return n, nil

@@ -147,7 +147,7 @@ func pushGroupCmp(f *cohort.GroupFilter, c cmpNode) bool {
 		return false
 	case c.spec.key == "displayName" && f.Name == "":
 		f.Name = c.str
-		return c.str == cohort.NormalizeName(c.str)
+		return true
 	case c.spec.key == "externalId" && f.ExternalID == "":
 		f.ExternalID = c.str
 		return true

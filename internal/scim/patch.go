@@ -405,8 +405,8 @@ var ignoredUserAttrs = map[string]bool{
 	"preferredlanguage": true, "locale": true, "timezone": true, "password": true,
 	"phonenumbers": true, "ims": true, "photos": true, "addresses": true,
 	"entitlements": true, "roles": true, "x509certificates": true,
-	// emails mirrors userName; displayName is derived from name.
-	"emails": true, "displayname": true,
+	// displayName is derived from name.
+	"displayname": true,
 }
 
 // applyUserOp applies one operation to the user draft.
@@ -432,6 +432,9 @@ func applyUserOp(d *userDraft, op patchOp) error {
 	}
 	if ignoredUserAttrs[p.attr] {
 		return nil
+	}
+	if p.attr == "emails" {
+		return applyUserEmails(d, p, op.op, op.value)
 	}
 	if p.filter != nil {
 		return errPath(jsonQuote(p.raw) + ": only multi-valued attributes take a [filter], and " + p.attr + " is not one.")
@@ -461,9 +464,13 @@ func applyUserScalar(d *userDraft, attr, op string, v json.RawMessage) error {
 		}
 		var s string
 		if err := json.Unmarshal(v, &s); err != nil {
-			return errValue("userName must be a string: the staff member's email address.")
+			return errValue("userName must be a string.")
 		}
-		d.email = s
+		if !d.emailSet && strings.EqualFold(d.email, d.userName) && cohort.IsEmail(s) {
+			// The email was the userName: it follows.
+			d.email = s
+		}
+		d.userName = s
 	case "externalid":
 		if op == "remove" {
 			d.externalID = ""
@@ -489,7 +496,7 @@ func applyUserScalar(d *userDraft, attr, op string, v json.RawMessage) error {
 
 func applyUserName(d *userDraft, op string, v json.RawMessage) error {
 	if op == "remove" {
-		return errMutability("name.givenName and name.familyName are required and cannot be removed.")
+		return errMutability("name is required: a user keeps a given name, a family name or both.")
 	}
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(v, &obj); err != nil {
@@ -511,19 +518,53 @@ func applyUserNamePart(d *userDraft, sub, op string, v json.RawMessage) error {
 	default:
 		return errPath("name has no sub-attribute " + sub + ": use name.givenName or name.familyName.")
 	}
-	if op == "remove" {
-		return errMutability("name." + sub + " is required and cannot be removed.")
-	}
 	var s string
-	if err := json.Unmarshal(v, &s); err != nil {
-		return errValue("name." + sub + " must be a string.")
+	if op != "remove" {
+		if err := json.Unmarshal(v, &s); err != nil {
+			return errValue("name." + sub + " must be a string.")
+		}
 	}
+	// Removing one part is fine while the other remains (validateDraft
+	// checks).
 	if sub == "givenname" {
 		d.given = s
 	} else {
 		d.family = s
 	}
 	return nil
+}
+
+// applyUserEmails sets the one email Cohort keeps: "emails" with a list
+// (the primary one, else the first of type work, else the first), or
+// emails[type eq "work"].value with a string, as Okta and Entra ID send
+// it. Removing it leaves the user without an email.
+func applyUserEmails(d *userDraft, p *patchPath, op string, v json.RawMessage) error {
+	d.emailSet = true
+	if op == "remove" {
+		d.email = ""
+		return nil
+	}
+	if p.sub == "" && p.filter == nil {
+		var list []emailInput
+		if err := json.Unmarshal(v, &list); err != nil {
+			var one emailInput
+			if err := json.Unmarshal(v, &one); err != nil {
+				return errValue("emails must be a list such as [{\"value\": \"jane@example.com\", \"type\": \"work\", \"primary\": true}].")
+			}
+			list = []emailInput{one}
+		}
+		d.email = pickEmail(list)
+		return nil
+	}
+	if p.sub == "value" {
+		var s string
+		if err := json.Unmarshal(v, &s); err != nil {
+			return errValue("emails value must be a string.")
+		}
+		d.email = s
+		return nil
+	}
+	return nil // type and primary: Cohort keeps one work address
 }
 
 func applyUserRole(d *userDraft, op string, v json.RawMessage) error {

@@ -143,7 +143,11 @@ func (h *Handler) Routes() []httpx.Route {
 	}
 	var out []httpx.Route
 	for _, e := range eps {
-		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(e.fn), Public: true, Stateless: true, Machine: true, Refuse: h.refuse}
+		fn := e.fn
+		if discovery[e.pattern] {
+			fn = refuseFilter(fn)
+		}
+		rt := httpx.Route{Method: e.method, Pattern: Base + e.pattern, Handler: h.wrap(fn), Public: true, Stateless: true, Machine: true, Refuse: h.refuse}
 		if e.body {
 			// The server enforces the limit; a body that turns out
 			// larger while decodeBody reads it gets SCIM's 413.
@@ -170,6 +174,15 @@ func (h *Handler) Routes() []httpx.Route {
 	}
 	// RFC 7644 §3.4.3 searches (POST …/.search) are not supported; their
 	// paths are no endpoint, not the id ".search" of /Users/{id}.
+	// Bulk (RFC 7644 §3.7) and /Me (§3.11) are defined by the RFC but not
+	// served: 501, as §3.11 says for /Me.
+	unsupported := map[string]string{}
+	for p, what := range map[string]string{"/Bulk": "Bulk operations are not supported (ServiceProviderConfig says bulk.supported: false): send each request on its own.",
+		"/Me":  "/Me is not supported: Cohort's SCIM clients are identity providers using an API key, not a signed-in user. Use /Users/{id}.",
+		"/Me/": "/Me is not supported: Cohort's SCIM clients are identity providers using an API key, not a signed-in user. Use /Users/{id}."} {
+		paths.Handle(Base+p, http.NotFoundHandler())
+		unsupported[Base+p] = what
+	}
 	searches := map[string]bool{}
 	for _, p := range []string{"/.search", "/Users/.search", "/Groups/.search"} {
 		paths.Handle(Base+p, http.NotFoundHandler())
@@ -177,6 +190,9 @@ func (h *Handler) Routes() []httpx.Route {
 	}
 	unknown := h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		_, p := paths.Handler(r)
+		if what, ok := unsupported[p]; ok {
+			return &scimError{status: http.StatusNotImplemented, detail: what}
+		}
 		if searches[p] {
 			return errNotFound("Searching with POST " + p + " is not supported: use GET /scim/v2/Users or /scim/v2/Groups with ?filter=….")
 		}
@@ -211,6 +227,22 @@ func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, f httpx.Refusal
 		err = errSyntax(f.Message)
 	}
 	h.writeSCIMError(w, r, httpx.RequestID(r.Context()), err, true)
+}
+
+// discovery lists the discovery endpoints (RFC 7644 §4).
+var discovery = map[string]bool{"/ServiceProviderConfig": true, "/ResourceTypes": true, "/ResourceTypes/{id}": true,
+	"/Schemas": true, "/Schemas/{id}": true}
+
+// refuseFilter answers 403 to a filter on a discovery endpoint, as RFC 7644
+// §4 says: "If a "filter" is provided, the service provider SHOULD respond
+// with HTTP status code 403 (Forbidden)".
+func refuseFilter(fn func(http.ResponseWriter, *http.Request) error) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if r.URL.Query().Has("filter") {
+			return &scimError{status: http.StatusForbidden, detail: "Discovery endpoints take no filter (RFC 7644 §4): ask without filter."}
+		}
+		return fn(w, r)
+	}
 }
 
 // wrap authenticates the bearer token, puts the key's actor in the

@@ -10,24 +10,20 @@ import (
 	filter "github.com/scim2/filter-parser/v2"
 )
 
-// A Cohort user as a SCIM User: userName is the email address (Cohort
-// signs staff in by email), name.givenName/familyName are the names,
-// displayName is derived from them, emails holds the one work address,
-// active is false for an archived user, and the Cohort extension carries
-// the role.
+// A Cohort user as a SCIM User: userName is kept as sent (an email, UPN
+// or employee ID), name.givenName/familyName are the names, displayName
+// is derived from them, emails holds the one work address (the one the
+// staff member signs in with, when it is theirs alone), active is false
+// for an archived user, and the Cohort extension carries the role. A
+// user a SCIM DELETE deprovisioned is gone from SCIM (RFC 7644 §3.6).
 
 func userResource(base string, u *cohort.User, groups []*cohort.Group, withGroups bool) map[string]any {
 	res := map[string]any{
-		"schemas":  []string{SchemaUser, SchemaCohortUser},
-		"id":       u.ID,
-		"userName": u.Email,
-		"name": map[string]any{
-			"givenName":  u.GivenName,
-			"familyName": u.FamilyName,
-			"formatted":  u.Name(),
-		},
+		"schemas":     []string{SchemaUser, SchemaCohortUser},
+		"id":          u.ID,
+		"userName":    u.UserName,
+		"name":        nameOf(u),
 		"displayName": u.Name(),
-		"emails":      []map[string]any{{"value": u.Email, "type": "work", "primary": true}},
 		"active":      !u.Archived(),
 		SchemaCohortUser: map[string]any{
 			"role":    string(u.Role),
@@ -44,6 +40,9 @@ func userResource(base string, u *cohort.User, groups []*cohort.Group, withGroup
 	if u.ExternalID != "" {
 		res["externalId"] = u.ExternalID
 	}
+	if u.Email != "" {
+		res["emails"] = []map[string]any{{"value": u.Email, "type": "work", "primary": true}}
+	}
 	if withGroups {
 		gl := make([]map[string]any, 0, len(groups))
 		for _, g := range groups {
@@ -54,12 +53,32 @@ func userResource(base string, u *cohort.User, groups []*cohort.Group, withGroup
 	return res
 }
 
+// nameOf is the name complex attribute: a part the user does not have is
+// left out (RFC 7643 §2.5: unassigned attributes are not returned).
+func nameOf(u *cohort.User) map[string]any {
+	n := map[string]any{"formatted": u.Name()}
+	if u.GivenName != "" {
+		n["givenName"] = u.GivenName
+	}
+	if u.FamilyName != "" {
+		n["familyName"] = u.FamilyName
+	}
+	return n
+}
+
 func userRecord(u *cohort.User) *record {
+	var emails []*record
+	if u.Email != "" {
+		emails = []*record{{
+			strs:  map[string]string{"value": u.Email, "type": "work"},
+			bools: map[string]bool{"primary": true},
+		}}
+	}
 	return &record{
 		strs: map[string]string{
 			"id":                u.ID,
 			"externalId":        u.ExternalID,
-			"userName":          u.Email,
+			"userName":          u.UserName,
 			"displayName":       u.Name(),
 			"name.givenName":    u.GivenName,
 			"name.familyName":   u.FamilyName,
@@ -67,12 +86,9 @@ func userRecord(u *cohort.User) *record {
 			"meta.resourceType": "User",
 			"role":              string(u.Role),
 		},
-		bools: map[string]bool{"active": !u.Archived()},
-		times: timesOf(u.CreatedAt, u.UpdatedAt),
-		emails: []*record{{
-			strs:  map[string]string{"value": u.Email, "type": "work"},
-			bools: map[string]bool{"primary": true},
-		}},
+		bools:  map[string]bool{"active": !u.Archived()},
+		times:  timesOf(u.CreatedAt, u.UpdatedAt),
+		emails: emails,
 	}
 }
 
@@ -81,6 +97,8 @@ func userRecord(u *cohort.User) *record {
 // exactly n.
 func userPushdown(n node) (f cohort.UserFilter, exact bool) {
 	exact = true
+	// SCIM never sees the staff a SCIM DELETE deprovisioned.
+	f.Provisioned = true
 	if n == nil {
 		return f, true
 	}
@@ -91,17 +109,10 @@ func userPushdown(n node) (f cohort.UserFilter, exact bool) {
 				exact = false
 			}
 		case emailsNode:
-			// emails[type eq "work" and value eq "x"]: the one email is
-			// the userName, so value eq narrows the candidates.
+			// An email may be shared (SCIM emails are not unique), and
+			// the store keys only sign-in emails: every candidate is
+			// checked.
 			exact = false
-			if c.sub == nil {
-				continue
-			}
-			for _, s := range conjuncts(c.sub) {
-				if sc, ok := s.(cmpNode); ok && sc.op == filter.EQ && sc.spec.key == "value" && f.Email == "" && sc.str != "" {
-					f.Email = sc.str
-				}
-			}
 		default:
 			exact = false
 		}
@@ -134,9 +145,11 @@ func pushUserCmp(f *cohort.UserFilter, c cmpNode) bool {
 		return false
 	case c.op != filter.EQ || c.str == "":
 		return false
-	case c.spec.key == "userName" && f.Email == "":
-		f.Email = c.str
-		return c.str == cohort.NormalizeEmail(c.str)
+	case c.spec.key == "userName" && f.UserName == "":
+		// The filter's value is normalised as userNames are stored, and
+		// both are compared folded.
+		f.UserName = c.str
+		return true
 	case c.spec.key == "externalId" && f.ExternalID == "":
 		f.ExternalID = c.str
 		return true
@@ -294,7 +307,7 @@ func (h *Handler) findUser(ctx context.Context, id string) (*cohort.User, error)
 		return nil, errNotFound("There is no user with that id in this workspace.")
 	}
 	u, err := h.svc.Users.FindUserByID(ctx, id)
-	if cohort.ErrorCode(err) == cohort.ENOTFOUND || cohort.ErrorCode(err) == cohort.EINVALID {
+	if cohort.ErrorCode(err) == cohort.ENOTFOUND || cohort.ErrorCode(err) == cohort.EINVALID || err == nil && u.Deprovisioned {
 		return nil, errNotFound("There is no user " + id + " in this workspace.")
 	}
 	return u, err
@@ -318,14 +331,44 @@ func (h *Handler) handleUserGet(w http.ResponseWriter, r *http.Request) error {
 // accepted and ignored; readOnly ones (id, groups, meta) are ignored as
 // RFC 7643 §2.2 says.
 type userInput struct {
-	ExternalID  *string    `json:"externalId"`
-	UserName    *string    `json:"userName"`
-	Name        *nameInput `json:"name"`
-	DisplayName *string    `json:"displayName"`
-	Active      *flexBool  `json:"active"`
+	ExternalID  *string      `json:"externalId"`
+	UserName    *string      `json:"userName"`
+	Name        *nameInput   `json:"name"`
+	DisplayName *string      `json:"displayName"`
+	Active      *flexBool    `json:"active"`
+	Emails      []emailInput `json:"emails"`
 	Cohort      *struct {
 		Role *string `json:"role"`
 	} `json:"urn:cohort:params:scim:schemas:extension:2.0:User"`
+}
+
+// emailInput is one of emails; Cohort keeps the primary one (else the
+// first of type work, else the first).
+type emailInput struct {
+	Value   string    `json:"value"`
+	Type    string    `json:"type"`
+	Primary *flexBool `json:"primary"`
+}
+
+// pickEmail chooses the email Cohort keeps from emails: the primary one,
+// else the first of type work, else the first; "" when there is none.
+func pickEmail(emails []emailInput) string {
+	for _, e := range emails {
+		if e.Primary != nil && bool(*e.Primary) && strings.TrimSpace(e.Value) != "" {
+			return e.Value
+		}
+	}
+	for _, e := range emails {
+		if strings.EqualFold(e.Type, "work") && strings.TrimSpace(e.Value) != "" {
+			return e.Value
+		}
+	}
+	for _, e := range emails {
+		if strings.TrimSpace(e.Value) != "" {
+			return e.Value
+		}
+	}
+	return ""
 }
 
 type nameInput struct {
@@ -367,14 +410,18 @@ func parseFlexBool(data []byte) (bool, error) {
 }
 
 // userDraft is the writable state of a user: what PUT and PATCH change.
+// email is the email sent ("" for none), emailSet whether a request set
+// it: a user without one signs in with their userName when it is an
+// email address.
 type userDraft struct {
-	email, given, family, externalID string
-	role                             cohort.Role
-	active                           bool
+	userName, email, given, family, externalID string
+	emailSet                                   bool
+	role                                       cohort.Role
+	active                                     bool
 }
 
 func draftOf(u *cohort.User) userDraft {
-	return userDraft{email: u.Email, given: u.GivenName, family: u.FamilyName, externalID: u.ExternalID, role: u.Role, active: !u.Archived()}
+	return userDraft{userName: u.UserName, email: u.Email, given: u.GivenName, family: u.FamilyName, externalID: u.ExternalID, role: u.Role, active: !u.Archived()}
 }
 
 // splitName splits "Jane van Dyke" into "Jane" and "van Dyke", for
@@ -390,9 +437,12 @@ func splitName(s string) (string, string) {
 // state stay when in leaves them out.
 func (in *userInput) apply(d *userDraft, existing bool) error {
 	if in.UserName == nil || strings.TrimSpace(*in.UserName) == "" {
-		return errValue("userName is required: send the staff member's email address.")
+		return errValue("userName is required: send the staff member's user name (an email address, UPN or employee ID).")
 	}
-	d.email = *in.UserName
+	d.userName = *in.UserName
+	// PUT replaces: emails left out leave the user with the userName as
+	// their email when it is one, else none.
+	d.email, d.emailSet = pickEmail(in.Emails), true
 	given, family := "", ""
 	haveName := false
 	if in.Name != nil {
@@ -415,7 +465,7 @@ func (in *userInput) apply(d *userDraft, existing bool) error {
 	case haveName:
 		d.given, d.family = given, family
 	case !existing:
-		return errValue("name.givenName and name.familyName are required.")
+		return errValue("name is required: send name.givenName, name.familyName or both (or a displayName).")
 	}
 	// PUT replaces: an externalId left out is cleared.
 	d.externalID = ""
@@ -444,14 +494,31 @@ func validateExternalID(s string) (string, error) {
 // validateDraft checks a draft and says which SCIM attribute is wrong.
 func validateDraft(d *userDraft) error {
 	var err error
-	if d.email, err = cohort.ValidateEmail(d.email); err != nil {
-		return errValue("userName must be the staff member's email address (Cohort signs staff in by email): " + cohort.ErrorMessage(err))
+	if d.userName, err = cohort.ValidateUserName(d.userName); err != nil {
+		return errValue("userName: " + cohort.ErrorMessage(err))
 	}
-	if d.given, err = cohort.ValidatePersonName("given_name", "given name", d.given); err != nil {
-		return errValue("name.givenName: " + cohort.ErrorMessage(err))
+	if d.emailSet && strings.TrimSpace(d.email) == "" && cohort.IsEmail(d.userName) {
+		// Staff sign in by email: a userName that is one is it.
+		d.email = d.userName
 	}
-	if d.family, err = cohort.ValidatePersonName("family_name", "family name", d.family); err != nil {
-		return errValue("name.familyName: " + cohort.ErrorMessage(err) + " Send name.familyName, or a displayName of two words.")
+	if d.email = cohort.CleanEmail(d.email); d.email != "" {
+		if _, err := cohort.ValidateEmail(d.email); err != nil {
+			return errValue("emails: " + cohort.ErrorMessage(err))
+		}
+	}
+	d.given, d.family = cohort.NormalizeName(d.given), cohort.NormalizeName(d.family)
+	if d.given == "" && d.family == "" {
+		return errValue("name: send name.givenName, name.familyName or both (or a displayName).")
+	}
+	if d.given != "" {
+		if d.given, err = cohort.ValidatePersonName("given_name", "given name", d.given); err != nil {
+			return errValue("name.givenName: " + cohort.ErrorMessage(err))
+		}
+	}
+	if d.family != "" {
+		if d.family, err = cohort.ValidatePersonName("family_name", "family name", d.family); err != nil {
+			return errValue("name.familyName: " + cohort.ErrorMessage(err))
+		}
 	}
 	if d.externalID, err = validateExternalID(d.externalID); err != nil {
 		return err
@@ -474,8 +541,27 @@ func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) error
 	if err := in.apply(&d, false); err != nil {
 		return err
 	}
+	taken := &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "A user with userName " + d.userName + " already exists in this workspace: look it up with filter=userName eq \"" + d.userName + "\"."}
+	// A user a SCIM DELETE deprovisioned comes back, with their ID,
+	// history and memberships, when the provider creates them again.
+	gone, err := h.svc.Users.FindUsers(r.Context(), cohort.UserFilter{UserName: d.userName, Deprovisioned: true, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(gone.Users) == 1 {
+		u, err := h.reprovisionUser(r.Context(), gone.Users[0], d)
+		if cohort.ErrorCode(err) == cohort.ECONFLICT {
+			return taken
+		}
+		if err != nil {
+			return err
+		}
+		return h.writeUser(w, r, http.StatusCreated, u)
+	}
 	u, err := h.svc.Users.CreateUser(r.Context(), cohort.UserCreate{
+		UserName:   d.userName,
 		Email:      d.email,
+		ShareEmail: true,
 		GivenName:  d.given,
 		FamilyName: d.family,
 		Role:       d.role,
@@ -483,12 +569,25 @@ func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) error
 		Archived:   !d.active,
 	})
 	if cohort.ErrorCode(err) == cohort.ECONFLICT {
-		return &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "A user with userName " + d.email + " already exists in this workspace: look it up with filter=userName eq \"" + d.email + "\"."}
+		return taken
 	}
 	if err != nil {
 		return err
 	}
 	return h.writeUser(w, r, http.StatusCreated, u)
+}
+
+// reprovisionUser restores a deprovisioned user with the fields of a
+// POST, in one transaction.
+func (h *Handler) reprovisionUser(ctx context.Context, cur *cohort.User, d userDraft) (*cohort.User, error) {
+	status := cohort.StatusActive
+	if !d.active {
+		status = cohort.StatusArchived
+	}
+	no := false
+	upd := cohort.UserUpdate{UserName: &d.userName, Email: &d.email, ShareEmail: true, GivenName: &d.given,
+		FamilyName: &d.family, Role: &d.role, ExternalID: &d.externalID, Status: &status, Deprovisioned: &no}
+	return h.svc.Users.UpdateUser(ctx, cur.ID, upd)
 }
 
 func (h *Handler) handleUserReplace(w http.ResponseWriter, r *http.Request) error {
@@ -520,9 +619,15 @@ func (h *Handler) handleUserReplace(w http.ResponseWriter, r *http.Request) erro
 // taken userName are checked first to answer with the SCIM error that
 // names them; the store refuses both again inside the transaction.
 func (h *Handler) commitUser(ctx context.Context, cur *cohort.User, d userDraft, guarded bool) (*cohort.User, error) {
-	var upd cohort.UserUpdate
+	upd := cohort.UserUpdate{ShareEmail: true}
+	if d.userName != cur.UserName {
+		upd.UserName = &d.userName
+	}
 	if d.email != cur.Email {
 		upd.Email = &d.email
+		// Named, so the store keeps it rather than have it follow the
+		// email.
+		upd.UserName = &d.userName
 	}
 	if d.given != cur.GivenName {
 		upd.GivenName = &d.given
@@ -551,18 +656,18 @@ func (h *Handler) commitUser(ctx context.Context, cur *cohort.User, d userDraft,
 	if archive && cur.IsOwner {
 		return nil, errOwnerDeactivate()
 	}
-	if upd.Email != nil {
-		page, err := h.svc.Users.FindUsers(ctx, cohort.UserFilter{Email: d.email, Limit: 1})
+	if upd.UserName != nil {
+		page, err := h.svc.Users.FindUsers(ctx, cohort.UserFilter{UserName: d.userName, Provisioned: true, Limit: 2})
 		if err != nil {
 			return nil, err
 		}
 		for _, o := range page.Users {
 			if o.ID != cur.ID {
-				return nil, errUserNameTaken(d.email)
+				return nil, errUserNameTaken(d.userName)
 			}
 		}
 	}
-	if upd == (cohort.UserUpdate{}) {
+	if upd == (cohort.UserUpdate{ShareEmail: true}) {
 		return cur, nil
 	}
 	if guarded {
@@ -573,9 +678,9 @@ func (h *Handler) commitUser(ctx context.Context, cur *cohort.User, d userDraft,
 	u, err := h.svc.Users.UpdateUser(ctx, cur.ID, upd)
 	if cohort.ErrorCode(err) == cohort.ECONFLICT {
 		// Either the userName was taken meanwhile (the store names the
-		// email field), or the user became the account owner meanwhile.
-		if _, ok := cohort.ErrorFields(err)["email"]; ok || !archive {
-			return nil, errUserNameTaken(d.email)
+		// user_name field), or the user became the account owner meanwhile.
+		if _, ok := cohort.ErrorFields(err)["user_name"]; ok || !archive {
+			return nil, errUserNameTaken(d.userName)
 		}
 		return nil, errOwnerDeactivate()
 	}
@@ -589,12 +694,14 @@ func errOwnerDeactivate() error {
 	return errMutability("The account owner cannot be deactivated: transfer ownership to another user in Cohort first.")
 }
 
-func errUserNameTaken(email string) error {
-	return &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "Another user already has userName " + email + "."}
+func errUserNameTaken(name string) error {
+	return &scimError{status: http.StatusConflict, scimType: typeUniqueness, detail: "Another user already has userName " + name + "."}
 }
 
-// handleUserDelete archives the user: Cohort never hard-deletes staff. A
-// later GET still finds the user, with active=false.
+// handleUserDelete deprovisions the user (RFC 7644 §3.6): SCIM answers 404
+// for them from now on and lists leave them out, while Cohort archives
+// them and keeps their history and memberships. A later POST with the
+// same userName restores them.
 func (h *Handler) handleUserDelete(w http.ResponseWriter, r *http.Request) error {
 	cur, err := h.findUser(r.Context(), r.PathValue("id"))
 	if err != nil {
@@ -608,7 +715,8 @@ func (h *Handler) handleUserDelete(w http.ResponseWriter, r *http.Request) error
 		return errMutability("The account owner cannot be deleted: transfer ownership to another user in Cohort first.")
 	}
 	// The store checks If-Match in the transaction that archives.
-	if _, err := h.svc.Users.ArchiveUser(r.Context(), cur.ID, version); err != nil {
+	archived, yes := cohort.StatusArchived, true
+	if _, err := h.svc.Users.UpdateUser(r.Context(), cur.ID, cohort.UserUpdate{Status: &archived, Deprovisioned: &yes, IfVersion: version}); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

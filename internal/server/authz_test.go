@@ -161,7 +161,7 @@ var scimRoute policy = func(p principal) outcome {
 	return forbidden
 }
 
-// scimUnknown is the SCIM 404 for paths SCIM does not have (Bulk, /Me).
+// scimUnknown is the SCIM 404 for paths SCIM does not have.
 var scimUnknown policy = func(p principal) outcome {
 	if p.dead || !p.key() {
 		return unauth
@@ -343,7 +343,7 @@ func fill(t *testing.T, pattern string, o objects) string {
 	case strings.HasSuffix(p, "/static/{file}"):
 		p = strings.Replace(p, "{file}", "app.css", 1)
 	case strings.HasSuffix(p, "/scim/v2/"):
-		p += "Bulk"
+		p += "NoSuchEndpoint"
 	}
 	p = strings.Replace(p, "{user_id}", o.memberID, 1)
 	if strings.ContainsAny(p, "{}") {

@@ -161,10 +161,10 @@ func validateBulkStaff(staff []BulkStaff) ([]cohort.UserCreate, error) {
 		if err := c.Validate(); err != nil {
 			return nil, fmt.Errorf("staff member %d (%s): %w", i+1, s.Email, err)
 		}
-		if j, ok := seen[c.Email]; ok {
+		if j, ok := seen[cohort.NormalizeEmail(c.Email)]; ok {
 			return nil, cohort.Errorf(cohort.ECONFLICT, "Staff members %d and %d have the same email %s: give each a unique email.", j+1, i+1, c.Email)
 		}
-		seen[c.Email] = i
+		seen[cohort.NormalizeEmail(c.Email)] = i
 		out[i] = c
 	}
 	return out, nil
@@ -208,12 +208,13 @@ func (t *tx) insertBulkUsers(users []cohort.UserCreate, ids []string) error {
 	rows := make([]string, len(users))
 	for i, c := range users {
 		u := cohort.User{GivenName: c.GivenName, FamilyName: c.FamilyName}
-		rows[i] = "(" + strings.Join([]string{p.add(ids[i]), ws, p.add(c.Email), p.add(c.GivenName), p.add(c.FamilyName),
+		rows[i] = "(" + strings.Join([]string{p.add(ids[i]), ws, p.add(cohort.NormalizeEmail(c.Email)), p.add(c.GivenName), p.add(c.FamilyName),
 			p.add(personKey(c.GivenName)), p.add(personKey(c.FamilyName)), p.add(personKey(u.Name())), p.add(string(c.Role)),
-			"'active'", "FALSE", "''", "''", "1", now, now}, ", ") + ")"
+			"'active'", "FALSE", "''", "''", "1", now, now, p.add(c.Email), p.add(cohort.UserNameKey(c.Email)), p.add(c.Email)}, ", ") + ")"
 	}
 	_, err := t.exec(`INSERT INTO users (id, workspace_id, email, given_name, family_name, given_key, family_key,
-		full_key, role, status, is_owner, external_id, password_hash, version, created_at, updated_at)
+		full_key, role, status, is_owner, external_id, password_hash, version, created_at, updated_at,
+		user_name, user_key, email_cased)
 		VALUES `+strings.Join(rows, ", "), p...)
 	return err
 }

@@ -58,7 +58,7 @@ func TestBulkLoadMatchesServices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u.Email != "ana.lopez@practice.example" || u.FamilyName != "Lopez" || u.Status != cohort.StatusActive || u.Version != 1 ||
+	if u.Email != "Ana.Lopez@Practice.Example" || u.FamilyName != "Lopez" || u.Status != cohort.StatusActive || u.Version != 1 ||
 		u.IsOwner || u.Role != cohort.RolePractitioner {
 		t.Errorf("bulk user = %+v", u)
 	}

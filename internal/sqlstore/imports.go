@@ -100,7 +100,7 @@ func (db *DB) ImportUsers(ctx context.Context, users []cohort.UserImport) (cohor
 func (t *tx) lockGroupsOfStatusChanges(users []cohort.UserImport) error {
 	byStatus := map[cohort.Status][]string{}
 	for _, u := range users {
-		byStatus[u.Status] = append(byStatus[u.Status], u.Email)
+		byStatus[u.Status] = append(byStatus[u.Status], cohort.NormalizeEmail(u.Email))
 	}
 	var p args
 	ws := p.add(t.actor.WorkspaceID)
@@ -137,7 +137,7 @@ func (t *tx) usersByEmail(emails []string) (map[string]*cohort.User, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[u.Email] = u
+		out[cohort.NormalizeEmail(u.Email)] = u
 	}
 	return out, rows.Err()
 }

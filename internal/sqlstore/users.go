@@ -6,18 +6,24 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/cohorthq/cohort"
 )
 
 const userCols = `id, workspace_id, email, given_name, family_name, role, status, is_owner, external_id,
-	version, created_at, updated_at, archived_at`
+	version, created_at, updated_at, archived_at, user_name, email_cased, deprovisioned_at`
 
+// scanUser reads userCols. The email column is the folded sign-in key
+// (” when the user does not sign in with an email); email_cased is the
+// address as entered or sent.
 func scanUser(r interface{ Scan(...any) error }) (*cohort.User, error) {
 	u := &cohort.User{}
-	var role, status string
-	err := r.Scan(&u.ID, &u.WorkspaceID, &u.Email, &u.GivenName, &u.FamilyName, &role, &status, &u.IsOwner,
-		&u.ExternalID, &u.Version, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}, nullTimeScan{&u.ArchivedAt})
+	var role, status, key string
+	var deprovisioned *time.Time
+	err := r.Scan(&u.ID, &u.WorkspaceID, &key, &u.GivenName, &u.FamilyName, &role, &status, &u.IsOwner,
+		&u.ExternalID, &u.Version, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}, nullTimeScan{&u.ArchivedAt},
+		&u.UserName, &u.Email, nullTimeScan{&deprovisioned})
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errUserNotFound
@@ -25,6 +31,13 @@ func scanUser(r interface{ Scan(...any) error }) (*cohort.User, error) {
 		return nil, mapError(err)
 	}
 	u.Role, u.Status = cohort.Role(role), cohort.Status(status)
+	if u.Email == "" {
+		u.Email = key
+	}
+	if u.UserName == "" {
+		u.UserName = u.Email
+	}
+	u.SignsIn, u.Deprovisioned = key != "", deprovisioned != nil
 	return u, nil
 }
 
@@ -52,11 +65,12 @@ type ownerTransferAudit struct {
 // personKey is the lower-case key a name is sorted and searched by.
 func personKey(s string) string { return cohort.SearchKey(s) }
 
-// emailTaken refuses an email another user of the workspace already has.
+// emailTaken refuses an email another user of the workspace already
+// signs in with.
 func (t *tx) emailTaken(email, exceptID string) error {
 	var id string
 	err := t.queryRow(`SELECT id FROM users WHERE workspace_id = $1 AND email = $2 AND id <> $3`,
-		t.actor.WorkspaceID, email, exceptID).Scan(&id)
+		t.actor.WorkspaceID, cohort.NormalizeEmail(email), exceptID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	}
@@ -68,24 +82,65 @@ func (t *tx) emailTaken(email, exceptID string) error {
 		Detail: map[string]string{"user_id": id}}
 }
 
+// userNameTaken refuses a userName another user SCIM still sees has,
+// case-insensitively.
+func (t *tx) userNameTaken(name, exceptID string) error {
+	var id string
+	err := t.queryRow(`SELECT id FROM users WHERE workspace_id = $1 AND user_key = $2 AND id <> $3 AND deprovisioned_at IS NULL`,
+		t.actor.WorkspaceID, cohort.UserNameKey(name), exceptID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	msg := fmt.Sprintf("A staff member with user name %s already exists.", name)
+	return &cohort.Error{Code: cohort.ECONFLICT, Message: msg, Fields: map[string][]string{"user_name": {msg}},
+		Detail: map[string]string{"user_id": id}}
+}
+
+// signInKey is the email key a user signs in with: "" without an email,
+// or when share allows an email another user already signs in with.
+func (t *tx) signInKey(email, exceptID string, share bool) (string, error) {
+	if email == "" {
+		return "", nil
+	}
+	if err := t.emailTaken(email, exceptID); err != nil {
+		if share && cohort.ErrorCode(err) == cohort.ECONFLICT {
+			return "", nil
+		}
+		return "", err
+	}
+	return cohort.NormalizeEmail(email), nil
+}
+
 // insertUser creates a validated user in the actor's workspace.
 func (t *tx) insertUser(c cohort.UserCreate, hash string, owner bool) (*cohort.User, error) {
-	if err := t.emailTaken(c.Email, ""); err != nil {
+	if c.UserName == "" {
+		c.UserName = c.Email
+	}
+	key, err := t.signInKey(c.Email, "", c.ShareEmail)
+	if err != nil {
 		return nil, err
 	}
-	u := &cohort.User{ID: newID(), WorkspaceID: t.actor.WorkspaceID, Email: c.Email, GivenName: c.GivenName,
+	if err := t.userNameTaken(c.UserName, ""); err != nil {
+		return nil, err
+	}
+	u := &cohort.User{ID: newID(), WorkspaceID: t.actor.WorkspaceID, Email: c.Email, UserName: c.UserName,
+		SignsIn: key != "", GivenName: c.GivenName,
 		FamilyName: c.FamilyName, Role: c.Role, Status: cohort.StatusActive, IsOwner: owner,
 		ExternalID: c.ExternalID, Version: 1, CreatedAt: t.now, UpdatedAt: t.now}
 	if c.Archived && !owner {
 		u.Status = cohort.StatusArchived
 		u.ArchivedAt = &t.now
 	}
-	_, err := t.exec(`INSERT INTO users (id, workspace_id, email, given_name, family_name, given_key, family_key,
-		full_key, role, status, is_owner, external_id, password_hash, version, created_at, updated_at, archived_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		u.ID, u.WorkspaceID, u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName),
+	_, err = t.exec(`INSERT INTO users (id, workspace_id, email, given_name, family_name, given_key, family_key,
+		full_key, role, status, is_owner, external_id, password_hash, version, created_at, updated_at, archived_at,
+		user_name, user_key, email_cased)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+		u.ID, u.WorkspaceID, key, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName),
 		personKey(u.Name()), string(u.Role), string(u.Status), u.IsOwner, u.ExternalID, hash, u.Version,
-		ts(t.now), ts(t.now), tsPtr(u.ArchivedAt))
+		ts(t.now), ts(t.now), tsPtr(u.ArchivedAt), u.UserName, cohort.UserNameKey(u.UserName), u.Email)
 	if err != nil {
 		return nil, err
 	}
@@ -229,12 +284,14 @@ type userFilters struct {
 	excludeGroup bool
 	// Filters no counter is kept for.
 	role, email, externalID, ids, updatedAfter, updatedBefore bool
+	userName, provisioned                                     bool
 }
 
 func userFiltersOf(f cohort.UserFilter) userFilters {
 	return userFilters{status: f.Status, groups: len(f.GroupIDs), excludeGroup: f.ExcludeGroupID != "",
 		role: f.Role != "", email: f.Email != "", externalID: f.ExternalID != "", ids: f.IDs != nil,
-		updatedAfter: f.UpdatedAfter != nil, updatedBefore: f.UpdatedBefore != nil}
+		updatedAfter: f.UpdatedAfter != nil, updatedBefore: f.UpdatedBefore != nil,
+		userName: f.UserName != "", provisioned: f.Provisioned || f.Deprovisioned}
 }
 
 // userCounter names the maintained counter that is exact for a filter.
@@ -252,7 +309,7 @@ const (
 // twice.
 func (s userFilters) counter() userCounter {
 	switch {
-	case s.role || s.email || s.externalID || s.ids || s.updatedAfter || s.updatedBefore:
+	case s.role || s.email || s.externalID || s.ids || s.updatedAfter || s.updatedBefore || s.userName || s.provisioned:
 		return noCounter
 	case s.groups == 0 && !s.excludeGroup:
 		return staffCounter
@@ -307,6 +364,15 @@ func (db *DB) userConds(ctx context.Context, workspaceID string, f cohort.UserFi
 	}
 	if f.Email != "" {
 		add("email = " + p.add(cohort.NormalizeEmail(f.Email)))
+	}
+	if f.UserName != "" {
+		add("user_key = " + p.add(cohort.UserNameKey(f.UserName)))
+	}
+	if f.Provisioned {
+		add("deprovisioned_at IS NULL")
+	}
+	if f.Deprovisioned {
+		add("deprovisioned_at IS NOT NULL")
 	}
 	if f.ExternalID != "" {
 		add("external_id = " + p.add(f.ExternalID))
@@ -708,12 +774,63 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 		return cohort.ErrArchiveSelf()
 	}
 	var changes cohort.UserChanges
+	key := ""
+	if u.SignsIn {
+		key = cohort.NormalizeEmail(u.Email)
+	}
+	deprovisioned := u.Deprovisioned
+	if to == cohort.StatusActive && from != to {
+		// Restored in Cohort: SCIM sees them again.
+		deprovisioned = false
+	}
+	if upd.Deprovisioned != nil {
+		deprovisioned = *upd.Deprovisioned
+	}
 	if upd.Email != nil && *upd.Email != u.Email {
-		if err := t.emailTaken(*upd.Email, u.ID); err != nil {
-			return err
+		if upd.UserName == nil && cohort.UserNameKey(u.UserName) == cohort.NormalizeEmail(u.Email) {
+			// The user name was the email: it follows it.
+			upd.UserName = upd.Email
 		}
 		changes.Email = cohort.Changed(u.Email, *upd.Email)
 		u.Email = *upd.Email
+		key = ""
+		if !deprovisioned {
+			var err error
+			if key, err = t.signInKey(u.Email, u.ID, upd.ShareEmail); err != nil {
+				return err
+			}
+		}
+	}
+	if upd.UserName != nil && *upd.UserName != u.UserName {
+		if *upd.UserName == "" {
+			return cohort.FieldError("user_name", "Enter a user name.")
+		}
+		if !deprovisioned {
+			if err := t.userNameTaken(*upd.UserName, u.ID); err != nil {
+				return err
+			}
+		}
+		changes.UserName = cohort.Changed(u.UserName, *upd.UserName)
+		u.UserName = *upd.UserName
+	}
+	if deprovisioned != u.Deprovisioned {
+		if deprovisioned {
+			// Deprovisioned staff give up their sign-in email and their
+			// userName, so the provider may hand them to someone else.
+			key = ""
+		} else {
+			if err := t.userNameTaken(u.UserName, u.ID); err != nil {
+				return err
+			}
+			if key == "" {
+				var err error
+				if key, err = t.signInKey(u.Email, u.ID, true); err != nil {
+					return err
+				}
+			}
+		}
+		changes.Deprovisioned = cohort.Changed(u.Deprovisioned, deprovisioned)
+		u.Deprovisioned = deprovisioned
 	}
 	if upd.GivenName != nil && *upd.GivenName != u.GivenName {
 		changes.GivenName = cohort.Changed(u.GivenName, *upd.GivenName)
@@ -734,6 +851,17 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 	if changes.Empty() && from == to {
 		return nil
 	}
+	if err := cohort.CheckNames(u.GivenName, u.FamilyName); err != nil {
+		return err
+	}
+	if u.Email == "" && u.UserName == "" {
+		return cohort.FieldError("email", "Enter an email address.")
+	}
+	u.SignsIn = key != ""
+	var deprovisionedAt *time.Time
+	if u.Deprovisioned {
+		deprovisionedAt = &t.now
+	}
 	u.Version++
 	u.UpdatedAt = t.now
 	if from != to {
@@ -746,9 +874,11 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 	}
 	if _, err := t.exec(`UPDATE users SET email = $1, given_name = $2, family_name = $3, given_key = $4,
 		family_key = $5, full_key = $6, role = $7, external_id = $8, status = $9, archived_at = $10,
-		version = $11, updated_at = $12 WHERE id = $13`,
-		u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
-		string(u.Role), u.ExternalID, string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID); err != nil {
+		version = $11, updated_at = $12, user_name = $14, user_key = $15, email_cased = $16,
+		deprovisioned_at = CASE WHEN $17 THEN COALESCE(deprovisioned_at, $18) ELSE NULL END WHERE id = $13`,
+		key, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
+		string(u.Role), u.ExternalID, string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID,
+		u.UserName, cohort.UserNameKey(u.UserName), u.Email, u.Deprovisioned, tsPtr(deprovisionedAt)); err != nil {
 		return err
 	}
 	if !changes.Empty() {

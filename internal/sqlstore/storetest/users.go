@@ -33,7 +33,8 @@ func testUserCreate(t *testing.T, db *sqlstore.DB) {
 	u, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: " Ada.Lovelace@Example.COM ", GivenName: " Ada ",
 		FamilyName: "Lovelace", Role: cohort.RoleReceptionist, ExternalID: "okta-1"})
 	must(t, err)
-	if u.Email != "ada.lovelace@example.com" || u.GivenName != "Ada" || u.Role != cohort.RoleReceptionist ||
+	// The email is kept as entered (trimmed), compared case-insensitively.
+	if u.Email != "Ada.Lovelace@Example.COM" || u.UserName != u.Email || !u.SignsIn || u.GivenName != "Ada" || u.Role != cohort.RoleReceptionist ||
 		u.Status != cohort.StatusActive || u.IsOwner || u.Version != 1 || u.ExternalID != "okta-1" {
 		t.Fatalf("user = %+v", u)
 	}
@@ -44,10 +45,10 @@ func testUserCreate(t *testing.T, db *sqlstore.DB) {
 	}
 	_, err = f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: "ADA.LOVELACE@example.com", GivenName: "A", FamilyName: "L"})
 	e := wantCode(t, err, cohort.ECONFLICT)
-	if e.Message != "A staff member with email ada.lovelace@example.com already exists." || len(e.Fields["email"]) != 1 {
+	if e.Message != "A staff member with email ADA.LOVELACE@example.com already exists." || len(e.Fields["email"]) != 1 {
 		t.Fatalf("conflict = %+v", e)
 	}
-	_, err = f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: "not-an-email", GivenName: "", FamilyName: "L", Role: "boss"})
+	_, err = f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: "not-an-email", GivenName: " ", FamilyName: "", Role: "boss"})
 	e = wantCode(t, err, cohort.EINVALID)
 	for _, field := range []string{"email", "given_name", "role"} {
 		if len(e.Fields[field]) == 0 {

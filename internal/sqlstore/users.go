@@ -12,13 +12,17 @@ import (
 )
 
 const userCols = `id, workspace_id, email, given_name, family_name, role, status, is_owner, external_id,
-	version, created_at, updated_at, archived_at`
+	version, created_at, updated_at, archived_at, ` + attrCols
+
+// attrCols are the staff attributes, last in userCols.
+const attrCols = `job_title, location, phone, employment_type`
 
 func scanUser(r interface{ Scan(...any) error }) (*cohort.User, error) {
 	u := &cohort.User{}
 	var role, status string
 	err := r.Scan(&u.ID, &u.WorkspaceID, &u.Email, &u.GivenName, &u.FamilyName, &role, &status, &u.IsOwner,
-		&u.ExternalID, &u.Version, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}, nullTimeScan{&u.ArchivedAt})
+		&u.ExternalID, &u.Version, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}, nullTimeScan{&u.ArchivedAt},
+		&u.JobTitle, &u.Location, &u.Phone, &u.EmploymentType)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errUserNotFound
@@ -42,11 +46,30 @@ type userShape struct {
 	IsOwner    bool      `json:"is_owner"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// Staff attributes, as the API shows them.
+	JobTitle       string `json:"job_title"`
+	Location       string `json:"location"`
+	Phone          string `json:"phone"`
+	EmploymentType string `json:"employment_type"`
 }
 
 func shapeUser(u *cohort.User) userShape {
-	return userShape{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName, Role: string(u.Role),
+	s := userShape{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName, Role: string(u.Role),
 		Status: string(u.Status), IsOwner: u.IsOwner, CreatedAt: u.CreatedAt, UpdatedAt: u.UpdatedAt}
+	s.JobTitle, s.Location, s.Phone, s.EmploymentType = u.JobTitle, u.Location, u.Phone, u.EmploymentType
+	return s
+}
+
+// attrKeys are the search keys of a's attributes, in the order of the
+// job_key, location_key, phone_key and employment_key columns.
+func attrKeys(a cohort.StaffAttributes) []any {
+	return []any{personKey(a.JobTitle), personKey(a.Location), personKey(a.Phone), personKey(a.EmploymentType)}
+}
+
+// attrArgs are a's attributes and then their keys, as insertUser and
+// applyUserUpdate write them.
+func attrArgs(a cohort.StaffAttributes) []any {
+	return append([]any{a.JobTitle, a.Location, a.Phone, a.EmploymentType}, attrKeys(a)...)
 }
 
 // userEvent writes the audit row and the outbox event of a user change.
@@ -87,17 +110,19 @@ func (t *tx) insertUser(c cohort.UserCreate, hash string, owner bool) (*cohort.U
 	}
 	u := &cohort.User{ID: newID(), WorkspaceID: t.actor.WorkspaceID, Email: c.Email, GivenName: c.GivenName,
 		FamilyName: c.FamilyName, Role: c.Role, Status: cohort.StatusActive, IsOwner: owner,
-		ExternalID: c.ExternalID, Version: 1, CreatedAt: t.now, UpdatedAt: t.now}
+		ExternalID: c.ExternalID, StaffAttributes: c.StaffAttributes, Version: 1, CreatedAt: t.now, UpdatedAt: t.now}
 	if c.Archived && !owner {
 		u.Status = cohort.StatusArchived
 		u.ArchivedAt = &t.now
 	}
 	_, err := t.exec(`INSERT INTO users (id, workspace_id, email, given_name, family_name, given_key, family_key,
-		full_key, role, status, is_owner, external_id, password_hash, version, created_at, updated_at, archived_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-		u.ID, u.WorkspaceID, u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName),
-		personKey(u.Name()), string(u.Role), string(u.Status), u.IsOwner, u.ExternalID, hash, u.Version,
-		ts(t.now), ts(t.now), tsPtr(u.ArchivedAt))
+		full_key, role, status, is_owner, external_id, password_hash, version, created_at, updated_at, archived_at,
+		`+attrCols+`, job_key, location_key, phone_key, employment_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+		$18, $19, $20, $21, $22, $23, $24, $25)`,
+		append([]any{u.ID, u.WorkspaceID, u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName),
+			personKey(u.Name()), string(u.Role), string(u.Status), u.IsOwner, u.ExternalID, hash, u.Version,
+			ts(t.now), ts(t.now), tsPtr(u.ArchivedAt)}, attrArgs(u.StaffAttributes)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +130,10 @@ func (t *tx) insertUser(c cohort.UserCreate, hash string, owner bool) (*cohort.U
 		"family_name": change{nil, u.FamilyName}, "role": change{nil, u.Role}, "status": change{nil, u.Status}}
 	if owner {
 		changes["is_owner"] = change{nil, true}
+	}
+	// Attributes set on creation, as a change from nothing.
+	for name, c := range u.StaffAttributes.Update().Apply(&cohort.StaffAttributes{}) {
+		changes[name] = change{nil, c[1]}
 	}
 	return u, t.userChanged(cohort.ActionUserCreated, u, changes)
 }
@@ -240,13 +269,13 @@ type userFilters struct {
 	groups       int           // how many group IDs: members of any of them
 	excludeGroup bool
 	// Filters no counter is kept for.
-	role, email, externalID, ids, updatedAfter, updatedBefore bool
+	role, email, externalID, ids, updatedAfter, updatedBefore, location bool
 }
 
 func userFiltersOf(f cohort.UserFilter) userFilters {
 	return userFilters{status: f.Status, groups: len(f.GroupIDs), excludeGroup: f.ExcludeGroupID != "",
 		role: f.Role != "", email: f.Email != "", externalID: f.ExternalID != "", ids: f.IDs != nil,
-		updatedAfter: f.UpdatedAfter != nil, updatedBefore: f.UpdatedBefore != nil}
+		updatedAfter: f.UpdatedAfter != nil, updatedBefore: f.UpdatedBefore != nil, location: f.Location != ""}
 }
 
 // userCounter names the maintained counter that is exact for a filter.
@@ -264,7 +293,7 @@ const (
 // twice.
 func (s userFilters) counter() userCounter {
 	switch {
-	case s.role || s.email || s.externalID || s.ids || s.updatedAfter || s.updatedBefore:
+	case s.role || s.email || s.externalID || s.ids || s.updatedAfter || s.updatedBefore || s.location:
 		return noCounter
 	case s.groups == 0 && !s.excludeGroup:
 		return staffCounter
@@ -322,6 +351,9 @@ func (db *DB) userConds(ctx context.Context, workspaceID string, f cohort.UserFi
 	}
 	if f.ExternalID != "" {
 		add("external_id = " + p.add(f.ExternalID))
+	}
+	if f.Location != "" {
+		add("location_key = " + p.add(personKey(f.Location)))
 	}
 	if f.IDs != nil {
 		add("id IN (" + db.d.idList(p.add(jsonIDs(f.IDs))) + ")")
@@ -396,7 +428,9 @@ func (db *DB) listTotal(ctx context.Context, c *userConds, f cohort.UserFilter) 
 }
 
 // searchUsers pages through the users matching c whose family name,
-// "given family" or email starts with q (a personKey).
+// "given family", email, job title, location, phone or employment type
+// starts with q (a personKey), or whose role's label has a word that
+// does (cohort.RolesMatching).
 //
 // A search is one index range scan per searched key over indexes that
 // lead with (workspace_id, status) and carry the sort key. The three are
@@ -425,6 +459,26 @@ func (db *DB) searchUsers(ctx context.Context, c *userConds, q string, f cohort.
 		{family},
 		{starts("full_key"), "NOT (" + family + ")"},
 		{starts("email"), "NOT (" + family + ")", "NOT (" + starts("(given_key || ' ' || family_key)") + ")"},
+	}
+	// Then the staff attributes and the role, each arm leaving out the
+	// users an earlier arm found, so the arms stay disjoint. Each reads
+	// its own index (migration 00007).
+	prior := []string{family, starts("full_key"), starts("email")}
+	more := []string{starts("job_key"), starts("location_key"), starts("phone_key"), starts("employment_key")}
+	if roles := cohort.RolesMatching(f.Query); len(roles) > 0 {
+		in := make([]string, len(roles))
+		for i, r := range roles {
+			in[i] = p.add(string(r))
+		}
+		more = append(more, "role IN ("+strings.Join(in, ", ")+")")
+	}
+	for _, cond := range more {
+		arm := []string{cond}
+		for _, c := range prior {
+			arm = append(arm, "NOT ("+c+")")
+		}
+		arms = append(arms, arm)
+		prior = append(prior, cond)
 	}
 	var total int
 	if !f.SkipTotal {
@@ -743,6 +797,9 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 		changes["external_id"] = change{u.ExternalID, *upd.ExternalID}
 		u.ExternalID = *upd.ExternalID
 	}
+	for name, c := range upd.StaffAttributesUpdate.Apply(&u.StaffAttributes) {
+		changes[name] = change{c[0], c[1]}
+	}
 	if len(changes) == 0 && from == to {
 		return nil
 	}
@@ -758,9 +815,11 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 	}
 	if _, err := t.exec(`UPDATE users SET email = $1, given_name = $2, family_name = $3, given_key = $4,
 		family_key = $5, full_key = $6, role = $7, external_id = $8, status = $9, archived_at = $10,
-		version = $11, updated_at = $12 WHERE id = $13`,
-		u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
-		string(u.Role), u.ExternalID, string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID); err != nil {
+		version = $11, updated_at = $12, job_title = $14, location = $15, phone = $16, employment_type = $17,
+		job_key = $18, location_key = $19, phone_key = $20, employment_key = $21 WHERE id = $13`,
+		append([]any{u.Email, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
+			string(u.Role), u.ExternalID, string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID},
+			attrArgs(u.StaffAttributes)...)...); err != nil {
 		return err
 	}
 	if len(changes) > 0 {

@@ -136,6 +136,19 @@ func testStaffAttributesSearched(t *testing.T, db *sqlstore.DB) {
 			t.Errorf("%+v: got %v (total %d), want %v", tc.f, names(p.Users), p.Total, names(tc.want))
 		}
 	}
+	// The location filter's choices: each location once, whatever its
+	// case, active staff only.
+	f.staffWith(t, "Lou", "Case", cohort.RolePractitioner, cohort.StaffAttributes{Location: "BONDI JUNCTION"})
+	gone := f.staffWith(t, "Gus", "Gone", cohort.RolePractitioner, cohort.StaffAttributes{Location: "Manly"})
+	_, err := f.s.Users.ArchiveUser(f.ctx, gone.ID, 0)
+	must(t, err)
+	locs, err := f.s.Directory.StaffLocations(f.ctx)
+	must(t, err)
+	if strings.Join(locs, "|") != "Bondi Junction|Coogee" {
+		t.Errorf("locations = %q", locs)
+	}
+	_, err = f.s.Directory.StaffLocations(f.key(cohort.ScopeGroupsRead))
+	wantCode(t, err, cohort.EFORBIDDEN)
 	// A page at a time through matches from several arms: each person
 	// once, in list order.
 	all := []*cohort.User{}
@@ -151,7 +164,7 @@ func testStaffAttributesSearched(t *testing.T, db *sqlstore.DB) {
 	}
 	// "p" starts Pat's given name, "Physick", "Physiotherapist",
 	// "Psychologist", "Part-time" and the practice roles.
-	if got := names(all); strings.Join(got, ",") != "Pat Bondi,Olive Owner,Mia Physick,Grace Turner,Grace Turner" {
+	if got := names(all); strings.Join(got, ",") != "Pat Bondi,Lou Case,Olive Owner,Mia Physick,Grace Turner,Grace Turner" {
 		t.Errorf("paged search for p = %v", got)
 	}
 }

@@ -41,6 +41,19 @@ type userJSON struct {
 	IsOwner    bool      `json:"is_owner"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	attributesJSON
+}
+
+// attributesJSON are the staff attributes, "" when not set.
+type attributesJSON struct {
+	JobTitle       string `json:"job_title"`
+	Location       string `json:"location"`
+	Phone          string `json:"phone"`
+	EmploymentType string `json:"employment_type"`
+}
+
+func newAttributesJSON(a cohort.StaffAttributes) attributesJSON {
+	return attributesJSON{JobTitle: a.JobTitle, Location: a.Location, Phone: a.Phone, EmploymentType: a.EmploymentType}
 }
 
 func newUserJSON(u *cohort.User) userJSON {
@@ -48,6 +61,7 @@ func newUserJSON(u *cohort.User) userJSON {
 		ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
 		Role: string(u.Role), Status: string(u.Status), IsOwner: u.IsOwner,
 		CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		attributesJSON: newAttributesJSON(u.StaffAttributes),
 	}
 }
 
@@ -60,6 +74,7 @@ type staffDirectoryJSON struct {
 	FamilyName string `json:"family_name"`
 	Role       string `json:"role"`
 	Status     string `json:"status"`
+	attributesJSON
 }
 
 // memberRefJSON is a group member as a key without a users scope sees
@@ -81,7 +96,7 @@ func staffJSON(view cohort.StaffView, u *cohort.User) any {
 		return newUserJSON(u)
 	case view.SeesContact():
 		return staffDirectoryJSON{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
-			Role: string(u.Role), Status: string(u.Status)}
+			Role: string(u.Role), Status: string(u.Status), attributesJSON: newAttributesJSON(u.StaffAttributes)}
 	}
 	return memberRefJSON{ID: u.ID, GivenName: u.GivenName, FamilyName: u.FamilyName}
 }

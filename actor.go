@@ -125,7 +125,7 @@ const (
 	// groups:read and groups:write.
 	StaffMembers
 	// StaffDirectory: active staff only, with what the Directory shows
-	// (ID, name, email, role, status). Staff who do not manage users.
+	// (ID, name, email, role, status, staff attributes). Staff who do not manage users.
 	StaffDirectory
 	// StaffFull: every staff member, archived included, every field.
 	// Managers, the system, and keys with users:read, users:write or scim.
@@ -167,6 +167,7 @@ func (v StaffView) SeesRecord() bool { return v == StaffFull }
 func (v StaffView) Redact(u *User) {
 	if !v.SeesContact() {
 		u.Email, u.Role, u.Status = "", "", ""
+		u.StaffAttributes = StaffAttributes{}
 	}
 	if !v.SeesRecord() {
 		u.IsOwner, u.ExternalID = false, ""

@@ -149,12 +149,18 @@ type UserResource struct {
 	IsOwner    bool      `json:"is_owner"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
+	// The staff attributes, "" when not set.
+	JobTitle       string `json:"job_title"`
+	Location       string `json:"location"`
+	Phone          string `json:"phone"`
+	EmploymentType string `json:"employment_type"`
 }
 
 // NewUserResource returns u as the API and events show it.
 func NewUserResource(u *User) UserResource {
 	return UserResource{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
-		Role: u.Role, Status: u.Status, IsOwner: u.IsOwner, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC()}
+		Role: u.Role, Status: u.Status, IsOwner: u.IsOwner, CreatedAt: u.CreatedAt.UTC(), UpdatedAt: u.UpdatedAt.UTC(),
+		JobTitle: u.JobTitle, Location: u.Location, Phone: u.Phone, EmploymentType: u.EmploymentType}
 }
 
 func utcPtr(t *time.Time) *time.Time {
@@ -208,15 +214,19 @@ type GroupEventData struct {
 // UserChanges is what changed in a staff member: each changed field, nil
 // for the others.
 type UserChanges struct {
-	Deprovisioned *Change[bool]   `json:"deprovisioned,omitempty"`
-	Email         *Change[string] `json:"email,omitempty"`
-	ExternalID    *Change[string] `json:"external_id,omitempty"`
-	FamilyName    *Change[string] `json:"family_name,omitempty"`
-	GivenName     *Change[string] `json:"given_name,omitempty"`
-	IsOwner       *Change[bool]   `json:"is_owner,omitempty"`
-	Role          *Change[Role]   `json:"role,omitempty"`
-	Status        *Change[Status] `json:"status,omitempty"`
-	UserName      *Change[string] `json:"user_name,omitempty"`
+	Deprovisioned  *Change[bool]   `json:"deprovisioned,omitempty"`
+	Email          *Change[string] `json:"email,omitempty"`
+	EmploymentType *Change[string] `json:"employment_type,omitempty"`
+	ExternalID     *Change[string] `json:"external_id,omitempty"`
+	FamilyName     *Change[string] `json:"family_name,omitempty"`
+	GivenName      *Change[string] `json:"given_name,omitempty"`
+	IsOwner        *Change[bool]   `json:"is_owner,omitempty"`
+	JobTitle       *Change[string] `json:"job_title,omitempty"`
+	Location       *Change[string] `json:"location,omitempty"`
+	Phone          *Change[string] `json:"phone,omitempty"`
+	Role           *Change[Role]   `json:"role,omitempty"`
+	Status         *Change[Status] `json:"status,omitempty"`
+	UserName       *Change[string] `json:"user_name,omitempty"`
 }
 
 // Empty reports whether no field changed.

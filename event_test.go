@@ -42,9 +42,11 @@ const (
 	archivedGroupJSON = `{"id":"g1","name":"Physiotherapists","description":"Hands on","status":"archived","member_count":12,"version":8,` +
 		`"created_at":"2026-11-26T22:00:00Z","updated_at":"2026-11-27T23:00:00.123456Z","archived_at":"2026-11-27T23:00:00.123456Z"}`
 	userJSON = `{"id":"u1","email":"sam@example.com","given_name":"Sam","family_name":"Staff","role":"practitioner",` +
-		`"status":"active","is_owner":false,"created_at":"2026-11-26T22:00:00Z","updated_at":"2026-11-27T23:00:00.123456Z"}`
+		`"status":"active","is_owner":false,"created_at":"2026-11-26T22:00:00Z","updated_at":"2026-11-27T23:00:00.123456Z",` +
+		`"job_title":"","location":"","phone":"","employment_type":""}`
 	archivedUserJSON = `{"id":"u1","email":"sam@example.com","given_name":"Sam","family_name":"Staff","role":"practitioner",` +
-		`"status":"archived","is_owner":false,"created_at":"2026-11-26T22:00:00Z","updated_at":"2026-11-27T23:00:00.123456Z"}`
+		`"status":"archived","is_owner":false,"created_at":"2026-11-26T22:00:00Z","updated_at":"2026-11-27T23:00:00.123456Z",` +
+		`"job_title":"","location":"","phone":"","employment_type":""}`
 )
 
 func TestEventDataJSON(t *testing.T) {

@@ -28,6 +28,9 @@ type UserImport struct {
 	FamilyName string
 	Role       Role
 	Status     Status // "" means active
+	// StaffAttributesUpdate: a column the file does not have is nil and
+	// leaves the attribute as it is; an empty cell clears it.
+	StaffAttributesUpdate
 }
 
 // Validate normalises u in place and returns field errors keyed by the
@@ -54,6 +57,7 @@ func (u *UserImport) Validate() error {
 	} else {
 		v.Add("status", fmt.Sprintf("Unknown status %q: use active or archived.", string(u.Status)))
 	}
+	u.StaffAttributesUpdate.Validate(&v)
 	return v.Err()
 }
 

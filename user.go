@@ -88,6 +88,9 @@ type User struct {
 	IsOwner       bool
 	// ExternalID is the identity provider's ID (SCIM externalId), if any.
 	ExternalID string
+	// StaffAttributes are the optional job title, location, phone and
+	// employment type (staff.go).
+	StaffAttributes
 	Version    int64
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
@@ -272,6 +275,7 @@ type UserCreate struct {
 	Password string
 	// Active=false creates the user archived (SCIM can do this).
 	Archived bool
+	StaffAttributes
 }
 
 // Validate normalises c in place and returns field errors.
@@ -315,6 +319,7 @@ func (c *UserCreate) Validate() error {
 			v.Add("password", ErrorMessage(err))
 		}
 	}
+	c.StaffAttributes.Validate(&v)
 	return v.Err()
 }
 
@@ -342,6 +347,8 @@ type UserUpdate struct {
 	// account owner.
 	Status    *Status
 	IfVersion int64
+	// StaffAttributesUpdate: nil fields are left as they are.
+	StaffAttributesUpdate
 }
 
 // Validate normalises u in place and returns field errors.
@@ -396,6 +403,7 @@ func (u *UserUpdate) Validate() error {
 	if u.Status != nil && !u.Status.Valid() {
 		v.Add("status", "Choose a status: active or archived.")
 	}
+	u.StaffAttributesUpdate.Validate(&v)
 	return v.Err()
 }
 
@@ -405,8 +413,10 @@ type UserFilter struct {
 	Role   Role
 	// GroupIDs keeps users in any of these groups.
 	GroupIDs []string
-	// Query matches given name, family name, full name or email, by
-	// prefix of any word, case-insensitively.
+	// Query matches, case-insensitively, the start of the family name,
+	// the full name ("Given Family"), the email, the job title, the
+	// location, the employment type or the phone, or a word of the role's
+	// label (RolesMatching).
 	Query string
 	Email string // exact, case-insensitive
 	// UserName matches the SCIM userName, exactly but case-insensitively.
@@ -423,10 +433,13 @@ type UserFilter struct {
 	UpdatedBefore *time.Time
 	// ExcludeGroupID leaves out members of this group (the picker's "add").
 	ExcludeGroupID string
-	Limit          int
-	Offset         int
-	After          string
-	Before         string
+	// Location keeps staff whose location is this one (compared as
+	// SearchKey: case and spacing aside).
+	Location string
+	Limit    int
+	Offset   int
+	After    string
+	Before   string
 	// SkipTotal says the caller does not show UserPage.Total (an API page
 	// has links only), so the store need not count every match; Total is
 	// then 0.

@@ -14,6 +14,18 @@ import (
 // A group and a staff member's full record have the shapes their events
 // carry: cohort.GroupResource and cohort.UserResource.
 
+// attributesJSON are the staff attributes, "" when not set.
+type attributesJSON struct {
+	JobTitle       string `json:"job_title"`
+	Location       string `json:"location"`
+	Phone          string `json:"phone"`
+	EmploymentType string `json:"employment_type"`
+}
+
+func newAttributesJSON(a cohort.StaffAttributes) attributesJSON {
+	return attributesJSON{JobTitle: a.JobTitle, Location: a.Location, Phone: a.Phone, EmploymentType: a.EmploymentType}
+}
+
 // staffDirectoryJSON is a staff member as staff who do not manage users
 // see them: what the Directory shows.
 type staffDirectoryJSON struct {
@@ -23,6 +35,7 @@ type staffDirectoryJSON struct {
 	FamilyName string `json:"family_name"`
 	Role       string `json:"role"`
 	Status     string `json:"status"`
+	attributesJSON
 }
 
 // memberRefJSON is a group member as a key without a users scope sees
@@ -44,7 +57,7 @@ func staffJSON(view cohort.StaffView, u *cohort.User) any {
 		return cohort.NewUserResource(u)
 	case view.SeesContact():
 		return staffDirectoryJSON{ID: u.ID, Email: u.Email, GivenName: u.GivenName, FamilyName: u.FamilyName,
-			Role: string(u.Role), Status: string(u.Status)}
+			Role: string(u.Role), Status: string(u.Status), attributesJSON: newAttributesJSON(u.StaffAttributes)}
 	}
 	return memberRefJSON{ID: u.ID, GivenName: u.GivenName, FamilyName: u.FamilyName}
 }

@@ -11,6 +11,7 @@ type userCreateRequest struct {
 	GivenName  *string `json:"given_name"`
 	FamilyName *string `json:"family_name"`
 	Role       *string `json:"role"`
+	attributesRequest
 }
 
 type userUpdateRequest struct {
@@ -18,6 +19,32 @@ type userUpdateRequest struct {
 	GivenName  *string `json:"given_name"`
 	FamilyName *string `json:"family_name"`
 	Role       *string `json:"role"`
+	attributesRequest
+}
+
+// attributesRequest are the staff attributes a request may set; "" (or
+// null, in an update) clears one.
+type attributesRequest struct {
+	JobTitle       *string `json:"job_title"`
+	Location       *string `json:"location"`
+	Phone          *string `json:"phone"`
+	EmploymentType *string `json:"employment_type"`
+}
+
+// attributeFields are the attributes' JSON names, in attributesRequest's
+// order.
+var attributeFields = []string{"job_title", "location", "phone", "employment_type"}
+
+// update is the request's attributes as a domain update: a field sent
+// as null clears the attribute, one left out keeps it.
+func (a attributesRequest) update(b *body) cohort.StaffAttributesUpdate {
+	u := cohort.StaffAttributesUpdate{JobTitle: a.JobTitle, Location: a.Location, Phone: a.Phone, EmploymentType: a.EmploymentType}
+	for i, p := range []**string{&u.JobTitle, &u.Location, &u.Phone, &u.EmploymentType} {
+		if b.isNull(attributeFields[i]) {
+			*p = new(string)
+		}
+	}
+	return u
 }
 
 // handleUserList: GET /api/v1/users?group=&status=&role=&q=&limit=&cursor=
@@ -29,6 +56,7 @@ func (h *Handler) handleUserList(w http.ResponseWriter, r *http.Request) error {
 			f.GroupIDs = append(f.GroupIDs, g)
 		}
 	}
+	f.Location = q.str("location")
 	if role := q.str("role"); role != "" {
 		f.Role = cohort.Role(role)
 		if !f.Role.Valid() {
@@ -65,7 +93,8 @@ func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	c := cohort.UserCreate{Email: deref(req.Email), GivenName: deref(req.GivenName), FamilyName: deref(req.FamilyName),
-		Role: cohort.Role(deref(req.Role))}
+		Role: cohort.Role(deref(req.Role)), StaffAttributes: cohort.StaffAttributes{JobTitle: deref(req.JobTitle),
+			Location: deref(req.Location), Phone: deref(req.Phone), EmploymentType: deref(req.EmploymentType)}}
 	// Validate here too so every field's message comes back at once
 	// before the store is asked; the store validates again.
 	if err := c.Validate(); err != nil {
@@ -120,12 +149,13 @@ func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	if len(b.fields) == 0 {
-		v.Add("email", "Send at least one of email, given_name, family_name or role to change.")
+		v.Add("email", "Send at least one of email, given_name, family_name, role, job_title, location, phone or employment_type to change.")
 	}
 	if err := v.Err(); err != nil {
 		return err
 	}
-	u := cohort.UserUpdate{Email: req.Email, GivenName: req.GivenName, FamilyName: req.FamilyName, IfVersion: version}
+	u := cohort.UserUpdate{Email: req.Email, GivenName: req.GivenName, FamilyName: req.FamilyName, IfVersion: version,
+		StaffAttributesUpdate: req.attributesRequest.update(b)}
 	if req.Role != nil {
 		role := cohort.Role(*req.Role)
 		u.Role = &role

@@ -24,7 +24,7 @@ import (
 
 // Column names, in the order exports write them.
 var (
-	UserColumns  = []string{"email", "given_name", "family_name", "role", "status"}
+	UserColumns  = []string{"email", "given_name", "family_name", "role", "status", "job_title", "location", "phone", "employment_type"}
 	GroupColumns = []string{"group_name", "description", "status", "member_email"}
 )
 
@@ -216,7 +216,8 @@ func unguard(s string) string {
 }
 
 // ReadUsers reads a staff file (email, given_name, family_name and
-// optionally role and status) and checks every row. On any problem it
+// optionally role, status and the staff attributes job_title, location,
+// phone and employment_type) and checks every row. On any problem it
 // returns an *cohort.ImportError listing all of them.
 func ReadUsers(r io.Reader) ([]cohort.UserImport, error) {
 	t, err := open(r, UserColumns, []string{"email", "given_name", "family_name"})
@@ -238,6 +239,17 @@ func ReadUsers(r io.Reader) ([]cohort.UserImport, error) {
 			Role:       cohort.Role(t.cell(rec, "role")),
 			Status:     cohort.Status(t.cell(rec, "status")),
 		}
+		// An attribute column the file has sets (an empty cell clears);
+		// one it lacks leaves the attribute as it is.
+		attr := func(name string) *string {
+			if !t.has(name) {
+				return nil
+			}
+			v := t.cell(rec, name)
+			return &v
+		}
+		u.StaffAttributesUpdate = cohort.StaffAttributesUpdate{JobTitle: attr("job_title"), Location: attr("location"),
+			Phone: attr("phone"), EmploymentType: attr("employment_type")}
 		if err := u.Validate(); err != nil {
 			t.errs.AddFields(t.row, err)
 			continue
@@ -370,7 +382,8 @@ func WriteUsers(ctx context.Context, w io.Writer, users cohort.UserService) erro
 			return err
 		}
 		for _, u := range page.Users {
-			if err := cw.Write([]string{Guard(u.Email), Guard(u.GivenName), Guard(u.FamilyName), string(u.Role), string(u.Status)}); err != nil {
+			if err := cw.Write([]string{Guard(u.Email), Guard(u.GivenName), Guard(u.FamilyName), string(u.Role), string(u.Status),
+				Guard(u.JobTitle), Guard(u.Location), Guard(u.Phone), Guard(u.EmploymentType)}); err != nil {
 				return err
 			}
 		}

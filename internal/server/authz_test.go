@@ -759,8 +759,9 @@ func staffViewOf(p principal) staffView {
 // staffFields are the JSON members of a staff record in each view.
 var staffFields = map[staffView][]string{
 	seesMembers:   {"family_name", "given_name", "id"},
-	seesDirectory: {"email", "family_name", "given_name", "id", "role", "status"},
-	seesAllStaff:  {"created_at", "email", "family_name", "given_name", "id", "is_owner", "role", "status", "updated_at"},
+	seesDirectory: {"email", "employment_type", "family_name", "given_name", "id", "job_title", "location", "phone", "role", "status"},
+	seesAllStaff: {"created_at", "email", "employment_type", "family_name", "given_name", "id", "is_owner", "job_title", "location",
+		"phone", "role", "status", "updated_at"},
 }
 
 // staffCase is one request that shows staff.

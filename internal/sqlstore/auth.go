@@ -114,7 +114,8 @@ func (db *DB) FindSession(ctx context.Context, token string, idle time.Duration)
 		return db.read.QueryRowContext(ctx, `SELECT s.id, s.workspace_id, s.user_id, s.csrf_token, s.created_at,
 			s.last_seen_at, s.expires_at, w.id, w.name, w.slug, w.created_at, u.password_hash,
 			u.id, u.workspace_id, u.email, u.given_name, u.family_name, u.role, u.status, u.is_owner, u.external_id,
-			u.version, u.created_at, u.updated_at, u.archived_at, u.user_name, u.email_cased, u.deprovisioned_at
+			u.version, u.created_at, u.updated_at, u.archived_at, u.user_name, u.email_cased, u.deprovisioned_at,
+			u.job_title, u.location, u.phone, u.employment_type
 			FROM sessions s JOIN users u ON u.id = s.user_id JOIN workspaces w ON w.id = s.workspace_id
 			WHERE s.id = $1`, tokenHash(token)).Scan(append([]any{&s.ID, &s.WorkspaceID, &s.UserID, &s.CSRFToken,
 			timeScan{&s.CreatedAt}, timeScan{&s.LastSeenAt}, timeScan{&s.ExpiresAt}, &w.ID, &w.Name, &w.Slug,

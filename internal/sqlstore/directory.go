@@ -50,3 +50,29 @@ func (db *DB) GroupsOfUsers(ctx context.Context, userIDs []string, status cohort
 	}
 	return out, mapError(rows.Err())
 }
+
+// StaffLocations walks the (workspace, status, location_key) index from
+// one distinct key to the next, so it costs one seek per location rather
+// than a read of every staff member.
+func (db *DB) StaffLocations(ctx context.Context) ([]string, error) {
+	a, err := actorFrom(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !a.StaffView().SeesContact() {
+		return nil, cohort.ErrForbidden("view staff locations")
+	}
+	rows, err := db.read.QueryContext(ctx, `WITH RECURSIVE loc(k) AS (
+			SELECT MIN(location_key) FROM users WHERE workspace_id = $1 AND status = 'active' AND location_key > ''
+			UNION ALL
+			SELECT (SELECT MIN(location_key) FROM users WHERE workspace_id = $1 AND status = 'active' AND location_key > loc.k)
+			FROM loc WHERE loc.k IS NOT NULL
+		)
+		SELECT (SELECT location FROM users WHERE workspace_id = $1 AND status = 'active' AND location_key = loc.k
+			ORDER BY family_key, given_key, id LIMIT 1)
+		FROM loc WHERE loc.k IS NOT NULL ORDER BY loc.k LIMIT $2`, a.WorkspaceID, cohort.MaxStaffLocations)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return scanStrings(rows)
+}

@@ -67,8 +67,10 @@ func (db *DB) ImportUsers(ctx context.Context, users []cohort.UserImport) (cohor
 		for _, in := range users {
 			u := existing[in.Email]
 			if u == nil {
+				var attrs cohort.StaffAttributes
+				in.StaffAttributesUpdate.Apply(&attrs, nil)
 				if _, err := t.insertUser(cohort.UserCreate{Email: in.Email, GivenName: in.GivenName, FamilyName: in.FamilyName,
-					Role: in.Role, Archived: in.Status == cohort.StatusArchived}, "", false); err != nil {
+					Role: in.Role, Archived: in.Status == cohort.StatusArchived, StaffAttributes: attrs}, "", false); err != nil {
 					return err
 				}
 				res.Created++
@@ -155,7 +157,8 @@ func (t *tx) importUser(u *cohort.User, in cohort.UserImport, ie *cohort.ImportE
 		return false, nil
 	}
 	version := u.Version
-	err := t.applyUserUpdate(u, cohort.UserUpdate{GivenName: &in.GivenName, FamilyName: &in.FamilyName, Role: &in.Role, Status: &in.Status})
+	err := t.applyUserUpdate(u, cohort.UserUpdate{GivenName: &in.GivenName, FamilyName: &in.FamilyName, Role: &in.Role, Status: &in.Status,
+		StaffAttributesUpdate: in.StaffAttributesUpdate})
 	return u.Version != version, err
 }
 

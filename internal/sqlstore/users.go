@@ -12,7 +12,10 @@ import (
 )
 
 const userCols = `id, workspace_id, email, given_name, family_name, role, status, is_owner, external_id,
-	version, created_at, updated_at, archived_at, user_name, email_cased, deprovisioned_at`
+	version, created_at, updated_at, archived_at, user_name, email_cased, deprovisioned_at, ` + attrCols
+
+// attrCols are the staff attributes, last in userCols.
+const attrCols = `job_title, location, phone, employment_type`
 
 // scanUser reads userCols. The email column is the folded sign-in key
 // (” when the user does not sign in with an email); email_cased is the
@@ -23,7 +26,7 @@ func scanUser(r interface{ Scan(...any) error }) (*cohort.User, error) {
 	var deprovisioned *time.Time
 	err := r.Scan(&u.ID, &u.WorkspaceID, &key, &u.GivenName, &u.FamilyName, &role, &status, &u.IsOwner,
 		&u.ExternalID, &u.Version, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}, nullTimeScan{&u.ArchivedAt},
-		&u.UserName, &u.Email, nullTimeScan{&deprovisioned})
+		&u.UserName, &u.Email, nullTimeScan{&deprovisioned}, &u.JobTitle, &u.Location, &u.Phone, &u.EmploymentType)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, errUserNotFound
@@ -42,6 +45,18 @@ func scanUser(r interface{ Scan(...any) error }) (*cohort.User, error) {
 }
 
 var errUserNotFound = &cohort.Error{Code: cohort.ENOTFOUND, Message: "No staff member with that ID."}
+
+// attrKeys are the search keys of a's attributes, in the order of the
+// job_key, location_key, phone_key and employment_key columns.
+func attrKeys(a cohort.StaffAttributes) []any {
+	return []any{personKey(a.JobTitle), personKey(a.Location), personKey(a.Phone), personKey(a.EmploymentType)}
+}
+
+// attrArgs are a's attributes and then their keys, as insertUser and
+// applyUserUpdate write them.
+func attrArgs(a cohort.StaffAttributes) []any {
+	return append([]any{a.JobTitle, a.Location, a.Phone, a.EmploymentType}, attrKeys(a)...)
+}
 
 // userChanged writes the audit row and the outbox event of a user change.
 // Only a user.updated event carries the changes; the audit row always does.
@@ -129,18 +144,20 @@ func (t *tx) insertUser(c cohort.UserCreate, hash string, owner bool) (*cohort.U
 	u := &cohort.User{ID: newID(), WorkspaceID: t.actor.WorkspaceID, Email: c.Email, UserName: c.UserName,
 		SignsIn: key != "", GivenName: c.GivenName,
 		FamilyName: c.FamilyName, Role: c.Role, Status: cohort.StatusActive, IsOwner: owner,
-		ExternalID: c.ExternalID, Version: 1, CreatedAt: t.now, UpdatedAt: t.now}
+		ExternalID: c.ExternalID, StaffAttributes: c.StaffAttributes, Version: 1, CreatedAt: t.now, UpdatedAt: t.now}
 	if c.Archived && !owner {
 		u.Status = cohort.StatusArchived
 		u.ArchivedAt = &t.now
 	}
 	_, err = t.exec(`INSERT INTO users (id, workspace_id, email, given_name, family_name, given_key, family_key,
 		full_key, role, status, is_owner, external_id, password_hash, version, created_at, updated_at, archived_at,
-		user_name, user_key, email_cased)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-		u.ID, u.WorkspaceID, key, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName),
-		personKey(u.Name()), string(u.Role), string(u.Status), u.IsOwner, u.ExternalID, hash, u.Version,
-		ts(t.now), ts(t.now), tsPtr(u.ArchivedAt), u.UserName, cohort.UserNameKey(u.UserName), u.Email)
+		user_name, user_key, email_cased, `+attrCols+`, job_key, location_key, phone_key, employment_key)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+		$21, $22, $23, $24, $25, $26, $27, $28)`,
+		append([]any{u.ID, u.WorkspaceID, key, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName),
+			personKey(u.Name()), string(u.Role), string(u.Status), u.IsOwner, u.ExternalID, hash, u.Version,
+			ts(t.now), ts(t.now), tsPtr(u.ArchivedAt), u.UserName, cohort.UserNameKey(u.UserName), u.Email},
+			attrArgs(u.StaffAttributes)...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,6 +166,8 @@ func (t *tx) insertUser(c cohort.UserCreate, hash string, owner bool) (*cohort.U
 	if owner {
 		changes.IsOwner = cohort.Initial(true)
 	}
+	// Attributes set on creation, as a change from nothing.
+	u.StaffAttributes.Initial(&changes)
 	return u, t.userChanged(cohort.ActionUserCreated, u, changes)
 }
 
@@ -283,14 +302,14 @@ type userFilters struct {
 	groups       int           // how many group IDs: members of any of them
 	excludeGroup bool
 	// Filters no counter is kept for.
-	role, email, externalID, ids, updatedAfter, updatedBefore bool
-	userName, provisioned                                     bool
+	role, email, externalID, ids, updatedAfter, updatedBefore, location bool
+	userName, provisioned                                               bool
 }
 
 func userFiltersOf(f cohort.UserFilter) userFilters {
 	return userFilters{status: f.Status, groups: len(f.GroupIDs), excludeGroup: f.ExcludeGroupID != "",
 		role: f.Role != "", email: f.Email != "", externalID: f.ExternalID != "", ids: f.IDs != nil,
-		updatedAfter: f.UpdatedAfter != nil, updatedBefore: f.UpdatedBefore != nil,
+		updatedAfter: f.UpdatedAfter != nil, updatedBefore: f.UpdatedBefore != nil, location: f.Location != "",
 		userName: f.UserName != "", provisioned: f.Provisioned || f.Deprovisioned}
 }
 
@@ -309,7 +328,7 @@ const (
 // twice.
 func (s userFilters) counter() userCounter {
 	switch {
-	case s.role || s.email || s.externalID || s.ids || s.updatedAfter || s.updatedBefore || s.userName || s.provisioned:
+	case s.role || s.email || s.externalID || s.ids || s.updatedAfter || s.updatedBefore || s.location || s.userName || s.provisioned:
 		return noCounter
 	case s.groups == 0 && !s.excludeGroup:
 		return staffCounter
@@ -376,6 +395,9 @@ func (db *DB) userConds(ctx context.Context, workspaceID string, f cohort.UserFi
 	}
 	if f.ExternalID != "" {
 		add("external_id = " + p.add(f.ExternalID))
+	}
+	if f.Location != "" {
+		add("location_key = " + p.add(personKey(f.Location)))
 	}
 	if f.IDs != nil {
 		add("id IN (" + db.d.idList(p.add(jsonIDs(f.IDs))) + ")")
@@ -450,7 +472,9 @@ func (db *DB) listTotal(ctx context.Context, c *userConds, f cohort.UserFilter) 
 }
 
 // searchUsers pages through the users matching c whose family name,
-// "given family" or email starts with q (a personKey).
+// "given family", email, job title, location, phone or employment type
+// starts with q (a personKey), or whose role's label has a word that
+// does (cohort.RolesMatching).
 //
 // A search is one index range scan per searched key over indexes that
 // lead with (workspace_id, status) and carry the sort key. The three are
@@ -479,6 +503,26 @@ func (db *DB) searchUsers(ctx context.Context, c *userConds, q string, f cohort.
 		{family},
 		{starts("full_key"), "NOT (" + family + ")"},
 		{starts("email"), "NOT (" + family + ")", "NOT (" + starts("(given_key || ' ' || family_key)") + ")"},
+	}
+	// Then the staff attributes and the role, each arm leaving out the
+	// users an earlier arm found, so the arms stay disjoint. Each reads
+	// its own index (migration 00008).
+	prior := []string{family, starts("full_key"), starts("email")}
+	more := []string{starts("job_key"), starts("location_key"), starts("phone_key"), starts("employment_key")}
+	if roles := cohort.RolesMatching(f.Query); len(roles) > 0 {
+		in := make([]string, len(roles))
+		for i, r := range roles {
+			in[i] = p.add(string(r))
+		}
+		more = append(more, "role IN ("+strings.Join(in, ", ")+")")
+	}
+	for _, cond := range more {
+		arm := []string{cond}
+		for _, c := range prior {
+			arm = append(arm, "NOT ("+c+")")
+		}
+		arms = append(arms, arm)
+		prior = append(prior, cond)
 	}
 	var total int
 	if !f.SkipTotal {
@@ -848,6 +892,7 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 		changes.ExternalID = cohort.Changed(u.ExternalID, *upd.ExternalID)
 		u.ExternalID = *upd.ExternalID
 	}
+	upd.StaffAttributesUpdate.Apply(&u.StaffAttributes, &changes)
 	if changes.Empty() && from == to {
 		return nil
 	}
@@ -875,10 +920,13 @@ func (t *tx) applyUserUpdate(u *cohort.User, upd cohort.UserUpdate) error {
 	if _, err := t.exec(`UPDATE users SET email = $1, given_name = $2, family_name = $3, given_key = $4,
 		family_key = $5, full_key = $6, role = $7, external_id = $8, status = $9, archived_at = $10,
 		version = $11, updated_at = $12, user_name = $14, user_key = $15, email_cased = $16,
-		deprovisioned_at = CASE WHEN $17 THEN COALESCE(deprovisioned_at, $18) ELSE NULL END WHERE id = $13`,
-		key, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
-		string(u.Role), u.ExternalID, string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID,
-		u.UserName, cohort.UserNameKey(u.UserName), u.Email, u.Deprovisioned, tsPtr(deprovisionedAt)); err != nil {
+		deprovisioned_at = CASE WHEN $17 THEN COALESCE(deprovisioned_at, $18) ELSE NULL END,
+		job_title = $19, location = $20, phone = $21, employment_type = $22,
+		job_key = $23, location_key = $24, phone_key = $25, employment_key = $26 WHERE id = $13`,
+		append([]any{key, u.GivenName, u.FamilyName, personKey(u.GivenName), personKey(u.FamilyName), personKey(u.Name()),
+			string(u.Role), u.ExternalID, string(u.Status), tsPtr(u.ArchivedAt), u.Version, ts(t.now), u.ID,
+			u.UserName, cohort.UserNameKey(u.UserName), u.Email, u.Deprovisioned, tsPtr(deprovisionedAt)},
+			attrArgs(u.StaffAttributes)...)...); err != nil {
 		return err
 	}
 	if !changes.Empty() {

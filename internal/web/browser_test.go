@@ -61,14 +61,14 @@ func TestBrowserScripts(t *testing.T) {
 
 	// Search as you type: the list narrows without a page load, and a
 	// choice made before a search survives it.
-	run("choose Ann", chromedp.Click(`//label[normalize-space(.)='Ann Abbott']`))
+	run("choose Ann", chromedp.Click(`//label[normalize-space(.)='Ann Abbott ann@riverside.test']`))
 	run("type a search", chromedp.SendKeys("#picker-q", "cat"))
 	wait("list narrows to Cat", `document.querySelectorAll('#picker-results input[name=member]').length === 1 &&
-		!!document.querySelector('#picker-results label') && document.querySelector('#picker-results label').textContent === 'Cat Chen'`)
-	run("choose Cat", chromedp.Click(`//label[normalize-space(.)='Cat Chen']`))
+		!!document.querySelector('#picker-results label') && document.querySelector('#picker-results label .person-name').textContent === 'Cat Chen'`)
+	run("choose Cat", chromedp.Click(`//label[normalize-space(.)='Cat Chen cat@riverside.test']`))
 	run("search on Enter", chromedp.Evaluate[chromedp.Void](`document.getElementById('picker-q').value = ''`), chromedp.SendKeys("#picker-q", kb.Enter))
 	wait("full list is back with both choices", `document.querySelectorAll('#picker-results input[name=member]').length === 4 &&
-		[...document.querySelectorAll('#picker-results input[name=member]:checked')].map(i => i.nextElementSibling.textContent).sort().join() === 'Ann Abbott,Cat Chen'`)
+		[...document.querySelectorAll('#picker-results input[name=member]:checked')].map(i => i.nextElementSibling.querySelector('.person-name').textContent).sort().join() === 'Ann Abbott,Cat Chen'`)
 	// Enter in Name saves (the first button of the form is Search).
 	run("type the name", chromedp.SendKeys("#name", "Telehealth providers"))
 	navigate("press Enter in Name", chromedp.SendKeys("#name", kb.Enter))

@@ -33,6 +33,14 @@ type groupFormView struct {
 	// HiddenArchived counts the group's archived members (not listed).
 	HiddenArchived int
 	Picker         pickerView
+	// PickerRole and PickerLocation are the picker's filters; Roles and
+	// Locations their choices.
+	PickerRole     string
+	PickerLocation string
+	Roles          []cohort.Role
+	Locations      []string
+	// Selected is the Selected panel: who the group will have on Save.
+	Selected selectedView
 	// History is the group's audit entries when editing (nil for a new
 	// group or when the actor may not read the audit log).
 	History *historySection
@@ -51,9 +59,11 @@ type groupInput struct {
 	version           int64
 	choice            memberChoice
 	idsOK             bool
-	op                string // "save", "search", "page"
-	q, after, before  string
-	archivedOK        string
+	op                string // "save", "search", "page", "add_all", "unpick"
+	pq                pickerQuery
+	// unpick is the ID a Selected panel button took out of the choice.
+	unpick     string
+	archivedOK string
 }
 
 func readGroupInput(form url.Values) groupInput {
@@ -62,19 +72,35 @@ func readGroupInput(form url.Values) groupInput {
 		description: form.Get("description"),
 		version:     parseVersion(form.Get("version")),
 		op:          form.Get("op"),
-		q:           cleanText(form.Get("q"), maxQuery),
-		after:       cleanCursor(form.Get("picker_after")),
-		before:      cleanCursor(form.Get("picker_before")),
+		pq:          readPickerQuery(form, "picker_role", "picker_location"),
 		archivedOK:  cleanText(form.Get("archived_ok"), echoName),
 	}
+	in.pq.after, in.pq.before = cleanCursor(form.Get("picker_after")), cleanCursor(form.Get("picker_before"))
 	in.choice, in.idsOK = parseMemberChoice(form)
-	if in.after != "" || in.before != "" {
+	if in.pq.after != "" || in.pq.before != "" {
 		in.op = "page"
 	}
-	if in.op != "search" && in.op != "page" && in.op != "add_all" {
+	if id := form.Get("unpick"); validID(id) {
+		in.op, in.unpick = "unpick", id
+	}
+	if in.op != "search" && in.op != "page" && in.op != "add_all" && in.op != "unpick" {
 		in.op = "save"
 	}
 	return in
+}
+
+// pickOp applies a picker button other than Save to the choice: "Add
+// all" chooses everyone matching, a Selected panel button takes one
+// person out of the pending change (un-adds or keeps them).
+func (h *Handler) pickOp(r *http.Request, groupID string, in groupInput, c *memberChoice) error {
+	switch in.op {
+	case "add_all":
+		return h.addAllMatching(r, groupID, in.pq, c)
+	case "unpick":
+		delete(c.add, in.unpick)
+		delete(c.remove, in.unpick)
+	}
+	return nil
 }
 
 func (h *Handler) handleGroupNew(w http.ResponseWriter, r *http.Request) error {
@@ -82,7 +108,7 @@ func (h *Handler) handleGroupNew(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	v := h.newFormView(r, nil)
-	if err := h.fillPicker(r, &v, "", "", "", memberChoice{}); err != nil {
+	if err := h.fillPicker(r, &v, pickerQuery{}, memberChoice{}); err != nil {
 		return err
 	}
 	return h.render(w, r, http.StatusOK, "group_form", v)
@@ -102,7 +128,7 @@ func (h *Handler) handleGroupEdit(w http.ResponseWriter, r *http.Request) error 
 		return h.renderGroupView(w, r, http.StatusOK, g, "This group is archived, so it cannot be edited. Restore it to make changes.")
 	}
 	v := h.newFormView(r, g)
-	if err := h.fillPicker(r, &v, "", "", "", memberChoice{}); err != nil {
+	if err := h.fillPicker(r, &v, pickerQuery{}, memberChoice{}); err != nil {
 		return err
 	}
 	return h.render(w, r, http.StatusOK, "group_form", v)
@@ -124,17 +150,22 @@ func (h *Handler) newFormView(r *http.Request, g *cohort.Group) groupFormView {
 		Description:    g.Description,
 		HiddenArchived: g.ArchivedMemberCount,
 		History:        h.groupHistory(r, g),
+		Selected:       selectedView{Editing: true, Base: g.MemberCount},
 	}
 }
 
-// fillPicker loads the picker into v.
-func (h *Handler) fillPicker(r *http.Request, v *groupFormView, q, after, before string, c memberChoice) error {
-	p, err := h.loadPicker(r.Context(), v.GroupID, q, after, before, c)
+// fillPicker loads the picker, its filters and the Selected panel into v.
+func (h *Handler) fillPicker(r *http.Request, v *groupFormView, pq pickerQuery, c memberChoice) error {
+	p, err := h.loadPicker(r.Context(), v.GroupID, pq, c)
 	if err != nil {
 		return err
 	}
 	v.Picker = p
-	return nil
+	v.PickerRole, v.PickerLocation, v.Roles = pq.role, pq.location, cohort.Roles
+	if v.Locations, err = h.svc.Directory.StaffLocations(r.Context()); err != nil {
+		return err
+	}
+	return h.fillSelected(r, &v.Selected, c)
 }
 
 // echo puts the typed input back into the form.
@@ -215,12 +246,10 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) erro
 	v.echo(in)
 	choice, _ := h.normalize(r.Context(), "", in.choice)
 	if in.op != "save" {
-		if in.op == "add_all" {
-			if err := h.addAllMatching(r, "", in.q, &choice); err != nil {
-				return err
-			}
+		if err := h.pickOp(r, "", in, &choice); err != nil {
+			return err
 		}
-		if err := h.fillPicker(r, &v, in.q, in.after, in.before, choice); err != nil {
+		if err := h.fillPicker(r, &v, in.pq, choice); err != nil {
 			return err
 		}
 		return h.render(w, r, http.StatusOK, "group_form", v)
@@ -235,7 +264,7 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) erro
 		if !note {
 			g, err := h.svc.Groups.CreateGroup(r.Context(), cohort.GroupCreate{Name: name, Description: description, MemberIDs: slices.Sorted(maps.Keys(choice.add))})
 			if err == nil {
-				http.Redirect(w, r, doneURL("created", g), http.StatusSeeOther)
+				http.Redirect(w, r, doneChangedURL("created", g, g.MemberCount, 0), http.StatusSeeOther)
 				return nil
 			}
 			if code := cohort.ErrorCode(err); code != cohort.EINVALID && code != cohort.ECONFLICT {
@@ -247,7 +276,7 @@ func (h *Handler) handleGroupCreate(w http.ResponseWriter, r *http.Request) erro
 			status = http.StatusOK
 		}
 	}
-	if err := h.fillPicker(r, &v, in.q, in.after, in.before, choice); err != nil {
+	if err := h.fillPicker(r, &v, in.pq, choice); err != nil {
 		return err
 	}
 	return h.render(w, r, status, "group_form", v)
@@ -299,12 +328,10 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	if in.op != "save" {
-		if in.op == "add_all" {
-			if err := h.addAllMatching(r, g.ID, in.q, &choice); err != nil {
-				return err
-			}
+		if err := h.pickOp(r, g.ID, in, &choice); err != nil {
+			return err
 		}
-		if err := h.fillPicker(r, &v, in.q, in.after, in.before, choice); err != nil {
+		if err := h.fillPicker(r, &v, in.pq, choice); err != nil {
 			return err
 		}
 		return h.render(w, r, http.StatusOK, "group_form", v)
@@ -319,7 +346,7 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) erro
 			}
 		}
 		if !note {
-			updated, _, err := h.svc.Groups.UpdateGroup(r.Context(), g.ID, cohort.GroupUpdate{
+			updated, changed, err := h.svc.Groups.UpdateGroup(r.Context(), g.ID, cohort.GroupUpdate{
 				Name:        &name,
 				Description: &description,
 				Add:         slices.Sorted(maps.Keys(choice.add)),
@@ -328,7 +355,7 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) erro
 			})
 			switch cohort.ErrorCode(err) {
 			case "":
-				http.Redirect(w, r, doneURL("saved", updated), http.StatusSeeOther)
+				http.Redirect(w, r, doneChangedURL("saved", updated, len(changed.Added), len(changed.Removed)), http.StatusSeeOther)
 				return nil
 			case cohort.ESTALE, cohort.EARCHIVED:
 				return h.renderStale(w, r, g)
@@ -342,7 +369,7 @@ func (h *Handler) handleGroupUpdate(w http.ResponseWriter, r *http.Request) erro
 			status = http.StatusOK
 		}
 	}
-	if err := h.fillPicker(r, &v, in.q, in.after, in.before, choice); err != nil {
+	if err := h.fillPicker(r, &v, in.pq, choice); err != nil {
 		return err
 	}
 	return h.render(w, r, status, "group_form", v)
@@ -366,7 +393,7 @@ func (h *Handler) renderStale(w http.ResponseWriter, r *http.Request, old *cohor
 	}
 	v := h.newFormView(r, g)
 	v.Message = staleMessage
-	if err := h.fillPicker(r, &v, "", "", "", memberChoice{}); err != nil {
+	if err := h.fillPicker(r, &v, pickerQuery{}, memberChoice{}); err != nil {
 		return err
 	}
 	return h.render(w, r, http.StatusConflict, "group_form", v)

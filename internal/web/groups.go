@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/cohorthq/cohort"
 )
@@ -67,6 +68,36 @@ func doneURL(done string, g *cohort.Group) string {
 	return "/settings/groups?" + url.Values{"done": {done}, "group": {g.ID}}.Encode()
 }
 
+// doneChangedURL is doneURL for a save that added and removed members:
+// the confirmation says how many.
+func doneChangedURL(done string, g *cohort.Group, added, removed int) string {
+	return "/settings/groups?" + url.Values{"done": {done}, "group": {g.ID},
+		"added": {strconv.Itoa(added)}, "removed": {strconv.Itoa(removed)}}.Encode()
+}
+
+// memberSummary says what a save did to the members ("Added 3, removed
+// 1."), from the counts in the address (numbers only, never text), or ""
+// when the address has none.
+func memberSummary(q url.Values) string {
+	n := func(k string) (int, bool) {
+		i, err := strconv.Atoi(q.Get(k))
+		return i, err == nil && i >= 0
+	}
+	added, okA := n("added")
+	removed, okR := n("removed")
+	switch {
+	case !okA || !okR:
+		return ""
+	case added == 0 && removed == 0:
+		return " No one was added or removed."
+	case removed == 0:
+		return fmt.Sprintf(" Added %d.", added)
+	case added == 0:
+		return fmt.Sprintf(" Removed %d.", removed)
+	}
+	return fmt.Sprintf(" Added %d, removed %d.", added, removed)
+}
+
 func (h *Handler) flash(r *http.Request) string {
 	q := r.URL.Query()
 	format, ok := doneMessages[q.Get("done")]
@@ -78,7 +109,11 @@ func (h *Handler) flash(r *http.Request) string {
 	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf(format, g.Name)
+	msg := fmt.Sprintf(format, g.Name)
+	if q.Get("done") == "saved" || q.Get("done") == "created" {
+		msg += memberSummary(q)
+	}
+	return msg
 }
 
 func (h *Handler) handleGroupList(w http.ResponseWriter, r *http.Request) error {

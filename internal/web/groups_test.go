@@ -74,8 +74,9 @@ func TestGroupsWorkflow(t *testing.T) {
 		t.Error("picker search not labelled")
 	}
 	for _, u := range e.staff {
-		if got := form.doc.One(t, "label[for=pick-"+u.ID+"]").Text(); got != u.Name() {
-			t.Errorf("checkbox label = %q, want %q", got, u.Name())
+		// Name and email: two people of one name are told apart.
+		if got, want := form.doc.One(t, "label[for=pick-"+u.ID+"]").Text(), u.Name()+" "+u.Email; got != want {
+			t.Errorf("checkbox label = %q, want %q", got, want)
 		}
 	}
 	if form.doc.One(t, "button[value=save]").Text() != "Save" {
@@ -87,7 +88,7 @@ func TestGroupsWorkflow(t *testing.T) {
 		"shown": shownIDs(form), "member": ids(three...), "op": {"save"},
 	})
 	list = b.follow(res)
-	if got := list.doc.One(t, "div.flash").Text(); got != `Group "Physiotherapists" created.` {
+	if got := list.doc.One(t, "div.flash").Text(); got != `Group "Physiotherapists" created. Added 3.` {
 		t.Errorf("flash = %q", got)
 	}
 	row := groupRow(t, list, "Physiotherapists")
@@ -131,7 +132,7 @@ func TestGroupsWorkflow(t *testing.T) {
 		"op":     {"save"},
 	})
 	list = b.follow(res)
-	if got := list.doc.One(t, "div.flash").Text(); got != `Group "Physios" saved.` {
+	if got := list.doc.One(t, "div.flash").Text(); got != `Group "Physios" saved. Added 2, removed 1.` {
 		t.Errorf("flash = %q", got)
 	}
 	row = groupRow(t, list, "Physios")

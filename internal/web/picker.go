@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 
 	"github.com/cohorthq/cohort"
 )
@@ -124,10 +125,36 @@ func (h *Handler) normalize(ctx context.Context, groupID string, c memberChoice)
 	return out, nil
 }
 
+// pickerQuery is what the picker lists: a search, a role and a location
+// (each "" for any), and a page.
+type pickerQuery struct {
+	q, role, location string
+	after, before     string
+}
+
+// readPickerQuery reads the picker's search and filters; names are the
+// fields the form and the fragment use for each ("q", then the role and
+// the location field).
+func readPickerQuery(v url.Values, role, location string) pickerQuery {
+	pq := pickerQuery{q: cleanText(v.Get("q"), maxQuery), location: cleanText(v.Get(location), cohort.LocationMax)}
+	if r := cohort.Role(v.Get(role)); r.Valid() {
+		pq.role = string(r)
+	}
+	return pq
+}
+
+// filter is the store's filter for the picker's active staff.
+func (pq pickerQuery) filter() cohort.UserFilter {
+	return cohort.UserFilter{Status: cohort.StatusActive, Query: pq.q, Role: cohort.Role(pq.role), Location: pq.location}
+}
+
 // pickerView is the picker's results: what the "picker" partial renders.
 type pickerView struct {
 	GroupID string
 	Query   string
+	// Filters names the role and location filters applied ("" for none),
+	// for the status line.
+	Filters string
 	// Members are the group's active members matching Query (edit only).
 	Members      []pickerRow
 	MembersTotal int
@@ -140,6 +167,9 @@ type pickerView struct {
 	KeepAdd    []string
 	KeepRemove []string
 }
+
+// Narrowed says a search or a filter narrows the list.
+func (p pickerView) Narrowed() bool { return p.Query != "" || p.Filters != "" }
 
 // AddAll is how many staff "Add all" would add: every active staff
 // member matching the search who is not in the group, when there are at
@@ -160,33 +190,63 @@ func (p pickerView) AddAllMax() int { return maxAddAll }
 // MoreMembers is how many matching members are not listed.
 func (p pickerView) MoreMembers() int { return p.MembersTotal - len(p.Members) }
 
+// pickerRow is one person in the picker or the Selected panel: enough to
+// tell two people of the same name apart (email, role, attributes).
 type pickerRow struct {
 	ID       string
 	Name     string
+	Email    string
 	Role     string
 	Checked  bool
 	IsMember bool
+	cohort.StaffAttributes
+}
+
+// Details are the row's role and attributes, in the order shown.
+func (r pickerRow) Details() []string {
+	out := []string{}
+	for _, s := range []string{r.Role, r.JobTitle, r.Location, r.EmploymentType, r.Phone} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func newPickerRow(u *cohort.User) pickerRow {
+	return pickerRow{ID: u.ID, Name: u.Name(), Email: u.Email, Role: u.Role.Label(), StaffAttributes: u.StaffAttributes}
 }
 
 // loadPicker lists staff for the picker and applies the pending choice c
 // (already normalised) to the checkboxes.
-func (h *Handler) loadPicker(ctx context.Context, groupID, q, after, before string, c memberChoice) (pickerView, error) {
-	v := pickerView{GroupID: groupID, Query: q}
+func (h *Handler) loadPicker(ctx context.Context, groupID string, pq pickerQuery, c memberChoice) (pickerView, error) {
+	v := pickerView{GroupID: groupID, Query: pq.q}
+	if pq.role != "" {
+		v.Filters = cohort.Role(pq.role).Label()
+	}
+	if pq.location != "" {
+		v.Filters = strings.TrimPrefix(v.Filters+", at "+pq.location, ", ")
+	}
 	shown := map[string]bool{}
 	if groupID != "" {
-		page, err := h.svc.Groups.FindMembers(ctx, groupID, cohort.UserFilter{Status: cohort.StatusActive, Query: q, Limit: pickerMembers})
+		mf := pq.filter()
+		mf.Limit = pickerMembers
+		page, err := h.svc.Groups.FindMembers(ctx, groupID, mf)
 		if err != nil {
 			return v, err
 		}
 		v.MembersTotal = page.Total
 		for _, u := range page.Users {
 			shown[u.ID] = true
-			v.Members = append(v.Members, pickerRow{ID: u.ID, Name: u.Name(), Role: u.Role.Label(), IsMember: true, Checked: !c.remove[u.ID]})
+			row := newPickerRow(u)
+			row.IsMember, row.Checked = true, !c.remove[u.ID]
+			v.Members = append(v.Members, row)
 		}
 	}
-	f := cohort.UserFilter{Status: cohort.StatusActive, Query: q, ExcludeGroupID: groupID, Limit: pickerOthers, After: after, Before: before}
+	f := pq.filter()
+	f.ExcludeGroupID, f.Limit, f.After, f.Before = groupID, pickerOthers, pq.after, pq.before
 	page, err := h.svc.Users.FindUsers(ctx, f)
-	if err != nil && (after != "" || before != "") && cohort.ErrorCode(err) == cohort.EINVALID {
+	if err != nil && (pq.after != "" || pq.before != "") && cohort.ErrorCode(err) == cohort.EINVALID {
 		// A stale or foreign cursor: show the first page instead.
 		f.After, f.Before = "", ""
 		page, err = h.svc.Users.FindUsers(ctx, f)
@@ -197,7 +257,9 @@ func (h *Handler) loadPicker(ctx context.Context, groupID, q, after, before stri
 	v.OthersTotal, v.Next, v.Prev = page.Total, page.Next, page.Prev
 	for _, u := range page.Users {
 		shown[u.ID] = true
-		v.Others = append(v.Others, pickerRow{ID: u.ID, Name: u.Name(), Role: u.Role.Label(), Checked: c.add[u.ID]})
+		row := newPickerRow(u)
+		row.Checked = c.add[u.ID]
+		v.Others = append(v.Others, row)
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.add)) {
 		if !shown[id] {
@@ -229,7 +291,9 @@ func (h *Handler) handlePicker(w http.ResponseWriter, r *http.Request) error {
 	if err := h.requireManager(r); err != nil {
 		return err
 	}
-	v, err := h.loadPicker(r.Context(), groupID, cleanText(q.Get("q"), maxQuery), cleanCursor(q.Get("after")), cleanCursor(q.Get("before")), memberChoice{})
+	pq := readPickerQuery(q, "role", "location")
+	pq.after, pq.before = cleanCursor(q.Get("after")), cleanCursor(q.Get("before"))
+	v, err := h.loadPicker(r.Context(), groupID, pq, memberChoice{})
 	if err != nil {
 		return err
 	}
@@ -251,9 +315,10 @@ const maxAddAll = 1000
 // not yet in the group ("" for a new group): the picker's "Add all". The
 // choice is only made, not saved: Save saves it with the rest of the
 // form.
-func (h *Handler) addAllMatching(r *http.Request, groupID, q string, c *memberChoice) error {
-	page, err := h.svc.Users.FindUsers(r.Context(), cohort.UserFilter{Status: cohort.StatusActive, Query: q,
-		ExcludeGroupID: groupID, Limit: maxAddAll})
+func (h *Handler) addAllMatching(r *http.Request, groupID string, pq pickerQuery, c *memberChoice) error {
+	f := pq.filter()
+	f.ExcludeGroupID, f.Limit = groupID, maxAddAll
+	page, err := h.svc.Users.FindUsers(r.Context(), f)
 	if err != nil {
 		return err
 	}

@@ -24,8 +24,12 @@ type userFormView struct {
 	Role       string
 	Roles      []cohort.Role
 	IsOwner    bool
-	Errors     map[string][]string
-	Message    string
+	// Attributes are the optional staff attributes, as typed.
+	Attributes cohort.StaffAttributes
+	// EmploymentTypes are suggested for the employment type field.
+	EmploymentTypes []string
+	Errors          map[string][]string
+	Message         string
 }
 
 func (v *userFormView) fieldError(field, msg string) {
@@ -46,11 +50,23 @@ const (
 func (h *Handler) newUserForm(r *http.Request, u *cohort.User) userFormView {
 	if u == nil {
 		return userFormView{Page: h.settingsPage(r, "users", "Add user"), Action: "/settings/users/new",
-			Role: string(cohort.RolePractitioner), Roles: cohort.Roles}
+			Role: string(cohort.RolePractitioner), Roles: cohort.Roles, EmploymentTypes: cohort.EmploymentTypes}
 	}
 	return userFormView{Page: h.settingsPage(r, "users", "Edit user"), Editing: true,
 		Action: userURL(u) + "/edit", UserID: u.ID, Version: u.Version, GivenName: u.GivenName,
-		FamilyName: u.FamilyName, Email: u.Email, Role: string(u.Role), Roles: cohort.Roles, IsOwner: u.IsOwner}
+		FamilyName: u.FamilyName, Email: u.Email, Role: string(u.Role), Roles: cohort.Roles, IsOwner: u.IsOwner,
+		Attributes: u.StaffAttributes, EmploymentTypes: cohort.EmploymentTypes}
+}
+
+// attrFields are the form fields of the staff attributes, as the domain
+// names them in its messages.
+var attrFields = []string{"job_title", "location", "phone", "employment_type"}
+
+// readAttributes reads the staff attributes from a posted form, as typed
+// (the domain normalises and checks them).
+func readAttributes(form url.Values) cohort.StaffAttributes {
+	return cohort.StaffAttributes{JobTitle: form.Get("job_title"), Location: form.Get("location"),
+		Phone: form.Get("phone"), EmploymentType: form.Get("employment_type")}
 }
 
 // echo puts the typed fields back.
@@ -59,11 +75,15 @@ func (v *userFormView) echo(form url.Values) {
 	v.FamilyName = cleanText(form.Get("family_name"), echoPersonName)
 	v.Email = cleanText(form.Get("email"), echoEmail)
 	v.Role = cleanText(form.Get("role"), 40)
+	a := readAttributes(form)
+	v.Attributes = cohort.StaffAttributes{JobTitle: cleanText(a.JobTitle, 4*cohort.JobTitleMax),
+		Location: cleanText(a.Location, 4*cohort.LocationMax), Phone: cleanText(a.Phone, 4*cohort.PhoneMax),
+		EmploymentType: cleanText(a.EmploymentType, 4*cohort.EmploymentTypeMax)}
 }
 
 // storeFields marks the form's fields with a refused save's messages.
 func (v *userFormView) storeFields(err error) {
-	markFields(err, []string{"email", "given_name", "family_name", "role", "password"}, "email", v.fieldError)
+	markFields(err, append([]string{"email", "given_name", "family_name", "role", "password"}, attrFields...), "email", v.fieldError)
 	v.Message = notSaved
 }
 
@@ -90,6 +110,8 @@ func (h *Handler) handleUserCreate(w http.ResponseWriter, r *http.Request) error
 		FamilyName: form.Get("family_name"),
 		Role:       cohort.Role(form.Get("role")),
 		Password:   form.Get("password"),
+		// The attributes are optional: blank fields leave them unset.
+		StaffAttributes: readAttributes(form),
 	}
 	if err := c.Validate(); err != nil {
 		v.storeFields(err)
@@ -158,7 +180,8 @@ func (h *Handler) handleUserUpdate(w http.ResponseWriter, r *http.Request) error
 	v.echo(form)
 	email, given, family := form.Get("email"), form.Get("given_name"), form.Get("family_name")
 	role := cohort.Role(form.Get("role"))
-	upd := cohort.UserUpdate{Email: &email, GivenName: &given, FamilyName: &family, Role: &role, IfVersion: version}
+	upd := cohort.UserUpdate{Email: &email, GivenName: &given, FamilyName: &family, Role: &role, IfVersion: version,
+		StaffAttributesUpdate: readAttributes(form).Update()}
 	if err := upd.Validate(); err != nil {
 		v.storeFields(err)
 		return h.render(w, r, http.StatusUnprocessableEntity, "user_form", v)

@@ -10,6 +10,9 @@
   var keep = document.getElementById('picker-keep');
   if (!form || !results || !search || !keep || !window.fetch) return;
   var save = form.querySelector('button[name="op"][value="save"]');
+  var role = document.getElementById('picker-role');
+  var place = document.getElementById('picker-location');
+  var selected = document.getElementById('selected');
   var group = form.getAttribute('data-group') || '';
   var timer = null;
   var latest = 0;
@@ -55,6 +58,8 @@
     carry(m);
     var params = new URLSearchParams();
     params.set('q', search.value);
+    if (role && role.value) params.set('role', role.value);
+    if (place && place.value) params.set('location', place.value);
     if (group) params.set('group', group);
     Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
     var mine = ++latest;
@@ -69,10 +74,108 @@
       if (mine !== latest) return;
       results.innerHTML = html;
       apply(m);
+      summarize();
     }).catch(function () {
       // Leave the list as it is: the Search button still works.
     }).then(function () {
       if (mine === latest) results.removeAttribute('aria-busy');
+    });
+  }
+
+  [role, place].forEach(function (sel) {
+    if (sel) sel.addEventListener('change', function () { load(); });
+  });
+
+  // The Selected panel follows the ticks: an entry per person whose box
+  // differs from the stored membership, and the count the group will
+  // have on Save. Its buttons take a person out of the change.
+  function summarize() {
+    if (!selected) return;
+    var m = collect();
+    var added = 0, removed = 0;
+    Object.keys(m).forEach(function (id) { if (m[id] === 'add') added++; else removed++; });
+    var base = parseInt(selected.getAttribute('data-base'), 10) || 0;
+    var editing = selected.hasAttribute('data-editing');
+    var count = base + added - removed;
+    var p = document.getElementById('selected-count');
+    var strong = document.createElement('strong');
+    strong.textContent = String(count);
+    p.textContent = '';
+    p.appendChild(strong);
+    var users = count === 1 ? ' user' : ' users';
+    p.appendChild(document.createTextNode(editing
+      ? users + ' after Save: ' + base + ' now, + ' + added + ' added, − ' + removed + ' removed.'
+      : users + ' selected.'));
+    var empty = document.getElementById('selected-empty');
+    if (empty) empty.hidden = added > 0;
+  }
+  function entryOf(id) {
+    return selected && selected.querySelector('li.selected-entry[data-id="' + CSS.escape(id) + '"]');
+  }
+  // sync puts box's person into the panel, or takes them out.
+  function sync(box) {
+    if (!selected) return;
+    var member = box.hasAttribute('data-member');
+    var old = entryOf(box.value);
+    if (old) old.remove();
+    if (box.checked !== member) {
+      var kind = box.checked ? 'add' : 'remove';
+      var label = results.querySelector('label[for="' + CSS.escape(box.id) + '"]');
+      var li = document.createElement('li');
+      li.className = 'selected-entry';
+      li.setAttribute('data-id', box.value);
+      li.setAttribute('data-kind', kind);
+      if (kind === 'remove' || selected.hasAttribute('data-editing')) {
+        var sign = document.createElement('span');
+        sign.className = kind === 'add' ? 'added-sign' : 'removed-sign';
+        sign.setAttribute('aria-hidden', 'true');
+        sign.textContent = kind === 'add' ? '+' : '−';
+        li.appendChild(sign);
+        li.appendChild(document.createTextNode(' '));
+      }
+      var who = '';
+      if (label) {
+        label.childNodes.forEach(function (n) { li.appendChild(n.cloneNode(true)); });
+        who = label.textContent.trim();
+      }
+      li.appendChild(document.createTextNode(' '));
+      var b = document.createElement('button');
+      b.type = 'submit';
+      b.name = 'unpick';
+      b.value = box.value;
+      b.className = 'link-button';
+      b.textContent = kind === 'add' ? 'Remove' : 'Keep';
+      var hidden = document.createElement('span');
+      hidden.className = 'visually-hidden';
+      var name = label && label.querySelector('.person-name');
+      var email = label && label.querySelector('.person-email');
+      hidden.textContent = name && email ? ' ' + name.textContent + ' (' + email.textContent + ')' : ' ' + who;
+      b.appendChild(hidden);
+      li.appendChild(b);
+      document.getElementById(kind === 'add' ? 'selected-added' : 'selected-removed').appendChild(li);
+    }
+    summarize();
+  }
+  results.addEventListener('change', function (e) {
+    var t = e.target;
+    if (t instanceof HTMLInputElement && t.name === 'member') sync(t);
+  });
+  if (selected) {
+    selected.addEventListener('click', function (e) {
+      var b = e.target.closest('button[name="unpick"]');
+      if (!b) return;
+      e.preventDefault();
+      var id = b.value;
+      var li = b.closest('li');
+      var next = li.nextElementSibling || li.previousElementSibling;
+      var box = results.querySelector('input[type="checkbox"][name="member"][value="' + CSS.escape(id) + '"]');
+      if (box) box.checked = box.hasAttribute('data-member');
+      keep.querySelectorAll('input').forEach(function (i) { if (i.value === id) i.remove(); });
+      li.remove();
+      summarize();
+      // Keep the keyboard in the panel: the next entry, or the search.
+      var to = next && next.querySelector('button[name="unpick"]');
+      (to || search).focus();
     });
   }
 

@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"database/sql"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,7 +27,8 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/sqlstore"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create throw-away databases
+	"github.com/cohorthq/cohort/internal/testdb"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to check PostgreSQL databases
 )
 
 // testDemoPassword is every demo user's password in tests.
@@ -55,27 +54,7 @@ func postgresDSN(t *testing.T) string {
 	if server == "" {
 		t.Skip("PostgreSQL tests need COHORT_TEST_POSTGRES, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	}
-	admin, err := sql.Open("pgx", server)
-	if err != nil {
-		t.Fatalf("COHORT_TEST_POSTGRES: %v", err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	name := "cohort_cmd_" + strings.ToLower(rand.Text()[:12])
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s on COHORT_TEST_POSTGRES: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatalf("COHORT_TEST_POSTGRES is not a URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return testdb.Postgres(t, server)
 }
 
 // syncBuffer is a writer that several goroutines may use and a test may

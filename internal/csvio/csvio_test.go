@@ -10,7 +10,7 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/csvio"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // practice is a real store with one workspace; ctx acts as its owner.
@@ -23,7 +23,7 @@ type practice struct {
 
 func newPractice(t *testing.T) *practice {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ws, owner, err := svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{Name: "Riverside", Slug: "riverside",
 		Owner: cohort.UserCreate{Email: "owner@riverside.test", GivenName: "Olive", FamilyName: "Owner", Password: "a long enough password"}})

@@ -16,7 +16,7 @@ import (
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/httpx"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -45,7 +45,7 @@ type testServer struct {
 
 func newServer(t *testing.T, cfg server.Config, routes ...httpx.Route) *testServer {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	h := server.New(cfg, db.Services(), logger, routes)

@@ -13,7 +13,7 @@ import (
 // unknown one a single dummy check, so the time told how many practices
 // an email belonged to.
 func TestSignInCostsOnePasswordCheck(t *testing.T) {
-	db := OpenTest(t)
+	db := openTest(t)
 	ctx := context.Background()
 	const pw = "a passphrase for both practices"
 	for _, slug := range []string{"first", "second"} {

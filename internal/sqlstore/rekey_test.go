@@ -14,7 +14,7 @@ import (
 // on SQLite, and on PostgreSQL with COHORT_TEST_ENGINE=postgres.
 func TestMigrateRekeysGroupNames(t *testing.T) {
 	ctx := context.Background()
-	db := OpenTest(t)
+	db := openTest(t)
 	s := db.Services()
 	ws, owner, err := s.Workspaces.CreateWorkspace(ctx, cohort.WorkspaceCreate{Name: "Rekey", Slug: "rekey",
 		Owner: cohort.UserCreate{Email: "o@rekey.test", GivenName: "O", FamilyName: "R"}})

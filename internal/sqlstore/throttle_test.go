@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // TestSignInThrottle checks the failure counters on SQLite and, when
@@ -49,7 +50,7 @@ func TestSignInThrottle(t *testing.T) {
 		if pg == "" {
 			t.Skip("COHORT_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 		}
-		testSignInThrottle(t, sqlstore.OpenTestPostgres(t, pg))
+		testSignInThrottle(t, sqltest.OpenPostgres(t, pg))
 	})
 }
 

@@ -64,6 +64,7 @@ var built struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopChromium()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}

@@ -201,6 +201,7 @@ func (b *browser) awaitLive(what string, since time.Time, done func(groupsState)
 // another; the other's page, never reloaded, shows each change within one
 // second. On PostgreSQL the two managers use two `cohort serve` instances.
 func TestBrowserLiveGroups(t *testing.T) {
+	t.Parallel()
 	a := newBrowser(t)
 	b := newBrowser(t)
 	urlA, urlB := liveServers(t)

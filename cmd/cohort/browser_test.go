@@ -350,6 +350,7 @@ func (b *browser) signOut() {
 // against the real `cohort serve --demo`, clicking only what a person
 // sees.
 func TestBrowserGroupsWorkflow(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	srv := startServer(t, map[string]string{"COHORT_DEMO_PASSWORD": testDemoPassword}, "--demo", "--db", testDSN(t))
 	if !strings.Contains(srv.stdout.String(), "owner@demo.test with the password "+testDemoPassword) {

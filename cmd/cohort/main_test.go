@@ -160,6 +160,7 @@ func lastLine(s string) string {
 }
 
 func TestNoArgumentsPrintsUsageListingEveryCommand(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{nil, {"--help"}, {"-h"}, {"help"}} {
 		r := runCLI(t, nil, "", args...)
 		if r.err != nil {
@@ -174,6 +175,7 @@ func TestNoArgumentsPrintsUsageListingEveryCommand(t *testing.T) {
 }
 
 func TestCommandNamesAreUnique(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, c := range commands() {
 		if seen[c.name] {
@@ -184,6 +186,7 @@ func TestCommandNamesAreUnique(t *testing.T) {
 }
 
 func TestCommandHelp(t *testing.T) {
+	t.Parallel()
 	r := runCLI(t, nil, "", "serve", "--help")
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -200,6 +203,7 @@ func TestCommandHelp(t *testing.T) {
 }
 
 func TestBadCommandLinesExitTwoWithAClearMessage(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		env  map[string]string
@@ -237,6 +241,7 @@ func TestBadCommandLinesExitTwoWithAClearMessage(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	r := runCLI(t, nil, "", "version")
 	if r.err != nil || !strings.HasPrefix(r.stdout, "cohort ") {
 		t.Errorf("version: %q %v", r.stdout, r.err)
@@ -246,6 +251,7 @@ func TestVersion(t *testing.T) {
 // TestAdminCommands sets up a real install without the demo, end to end,
 // through the commands an operator types.
 func TestAdminCommands(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"COHORT_DB": testDSN(t)}
 
 	r := runCLI(t, env, "owner-password-123\n", "workspace", "create",
@@ -415,6 +421,7 @@ func TestAdminCommands(t *testing.T) {
 }
 
 func TestServeStopsCleanlyAndReportsABusyPort(t *testing.T) {
+	t.Parallel()
 	dsn := testDSN(t)
 	s := startServer(t, nil, "--db", dsn)
 	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, ":0") {
@@ -447,6 +454,7 @@ func TestServeStopsCleanlyAndReportsABusyPort(t *testing.T) {
 }
 
 func TestServeHTTPS(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	pool := writeSelfSignedCert(t, certFile, keyFile)

@@ -184,6 +184,7 @@ func (c *sseClient) nextChange(t *testing.T) (int64, Change) {
 }
 
 func TestLiveRequiresSignIn(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	srv, _ := liveServer(t, db, LiveOptions{})
 	resp, err := http.Get(srv.URL + "/events")
@@ -197,6 +198,7 @@ func TestLiveRequiresSignIn(t *testing.T) {
 }
 
 func TestLiveRejectsBadLastEventID(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	_, ws := workspace(t, db.Services(), "bad-id")
 	srv, _ := liveServer(t, db, LiveOptions{})
@@ -216,6 +218,7 @@ func TestLiveRejectsBadLastEventID(t *testing.T) {
 // TestLiveStreamsOwnWorkspaceOnly: a change reaches the open streams of its
 // workspace, and never another workspace's.
 func TestLiveStreamsOwnWorkspaceOnly(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctxA, wsA := workspace(t, svc, "alpha")
@@ -257,6 +260,7 @@ func TestLiveStreamsOwnWorkspaceOnly(t *testing.T) {
 // change of its workspace it missed, in order, then live ones, with none
 // repeated.
 func TestLiveResumes(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctxA, wsA := workspace(t, svc, "resume")
@@ -322,6 +326,7 @@ func TestLiveResumes(t *testing.T) {
 }
 
 func TestLiveHeartbeat(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	_, ws := workspace(t, db.Services(), "beat")
 	srv, _ := liveServer(t, db, LiveOptions{Heartbeat: 20 * time.Millisecond})
@@ -332,6 +337,7 @@ func TestLiveHeartbeat(t *testing.T) {
 // TestLiveCloseEndsStreams: shutting down ends open streams, so a graceful
 // server shutdown does not wait for them, and refuses new ones.
 func TestLiveCloseEndsStreams(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	_, ws := workspace(t, db.Services(), "closing")
 	srv, live := liveServer(t, db, LiveOptions{})
@@ -365,6 +371,7 @@ func TestLiveCloseEndsStreams(t *testing.T) {
 // last_event_id, the stream's ids) count its own events only, so another
 // practice's activity leaves no gap; resuming from them still works.
 func TestLiveIDsAreTheWorkspaces(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctxA, wsA := workspace(t, svc, "quiet")
@@ -417,6 +424,7 @@ func TestLiveIDsAreTheWorkspaces(t *testing.T) {
 // TestWorkspaceSeqDense: concurrent writers in two workspaces; each
 // workspace's events are numbered 1, 2, 3, … in commit order.
 func TestWorkspaceSeqDense(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctxA, wsA := workspace(t, svc, "dense-a")
@@ -498,6 +506,7 @@ func (c *sseClient) ended(t *testing.T, what string) {
 // The store's session-ended signal wakes the check; its timer alone does
 // the same (second run, no signal).
 func TestLiveEndsWithSession(t *testing.T) {
+	t.Parallel()
 	for _, signal := range []bool{true, false} {
 		t.Run(map[bool]string{true: "signal", false: "timer"}[signal], func(t *testing.T) {
 			db := sqltest.Open(t)
@@ -570,6 +579,7 @@ func TestLiveEndsWithSession(t *testing.T) {
 // TestLiveEndsWhenSessionIdles: a session not used for SessionIdle ends,
 // and so does its stream: an open stream is not a use.
 func TestLiveEndsWhenSessionIdles(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "idle")

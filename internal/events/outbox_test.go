@@ -72,6 +72,7 @@ func auditOf(t *testing.T, ctx context.Context, svc cohort.Services) []change {
 // event and one audit entry, and a change that fails (its transaction
 // rolls back) leaves neither.
 func TestOutboxMatchesCommits(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, ws := workspace(t, svc, "outbox")

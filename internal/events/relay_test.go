@@ -17,6 +17,7 @@ import (
 )
 
 func TestRelayDeliversSignedEvent(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, ws := workspace(t, svc, "riverside")
@@ -74,6 +75,7 @@ func TestRelayDeliversSignedEvent(t *testing.T) {
 // succeeds gets the event once more after the failures, each retry having
 // waited longer than the one before.
 func TestRelayRetriesWithBackoff(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "retry")
@@ -136,6 +138,7 @@ func TestRelayRetriesWithBackoff(t *testing.T) {
 // TestRelayGivesUpAndPauses: a delivery still failing after the retry
 // window is marked failed and its webhook paused with a reason.
 func TestRelayGivesUpAndPauses(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "giveup")
@@ -173,6 +176,7 @@ func TestRelayGivesUpAndPauses(t *testing.T) {
 // waited behind a long outage) that fails once is marked failed, but one
 // failure does not pause the webhook, and the next event goes through.
 func TestRelayGivesUpWithoutPausingAHealthyEndpoint(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "oldone")
@@ -212,6 +216,7 @@ func TestRelayGivesUpWithoutPausingAHealthyEndpoint(t *testing.T) {
 // and a delivery cut off mid-flight by a stop, are both delivered by the
 // next relay on the same database file.
 func TestRelayDeliversAfterRestart(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "cohort.db")
 	db, err := sqlstore.Open(t.Context(), path, sqlstore.Options{})
 	if err != nil {
@@ -273,6 +278,7 @@ func TestRelayDeliversAfterRestart(t *testing.T) {
 // TestRelayKeepsCommitOrderPerGroup: every change to one group reaches the
 // receiver in commit order, even when one delivery has to be retried.
 func TestRelayKeepsCommitOrderPerGroup(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, ws := workspace(t, svc, "order")
@@ -372,6 +378,7 @@ func hangWhile(next http.Handler, hang *atomic.Bool, started chan<- struct{}) ht
 // the switch was on is refused again when the relay connects; the owner
 // is told through the pause reason.
 func TestWebhookURLRefusedByDefault(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "ssrf")

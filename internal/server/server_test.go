@@ -71,6 +71,7 @@ func (s *testServer) do(t *testing.T, method, path string, body io.Reader, heade
 }
 
 func TestHealthAndReady(t *testing.T) {
+	t.Parallel()
 	var down error
 	s := newServer(t, server.Config{Ready: func(context.Context) error { return down }})
 	if res, _ := s.do(t, "GET", "/healthz", nil, nil); res.StatusCode != 200 {
@@ -89,6 +90,7 @@ func TestHealthAndReady(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	var seen string
 	s := newServer(t, server.Config{}, httpx.Route{Method: "GET", Pattern: "/id", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = httpx.RequestID(r.Context())
@@ -106,6 +108,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestPanicIsA500Page(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{}, httpx.Route{Method: "GET", Pattern: "/boom", Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
 	}), Public: true})
@@ -119,6 +122,7 @@ func TestPanicIsA500Page(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	var read int
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
@@ -145,6 +149,7 @@ func TestBodyLimit(t *testing.T) {
 }
 
 func TestNotFoundAndAPIAnswers(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{},
 		httpx.Route{Method: "GET", Pattern: "/api/v1/things", Machine: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, ok := cohort.ActorFromContext(r.Context())
@@ -203,6 +208,7 @@ func TestNotFoundAndAPIAnswers(t *testing.T) {
 }
 
 func TestHeadersAndTLSCookies(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{TLS: true}, httpx.Route{Method: "GET", Pattern: "/form", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(httpx.CSRFToken(r.Context())))
 	})})
@@ -231,6 +237,7 @@ func TestHeadersAndTLSCookies(t *testing.T) {
 // The access log has the path, status and request ID, and never the
 // query, cookies or headers.
 func TestAccessLogKeepsSecretsOut(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{}, httpx.Route{Method: "GET", Pattern: "/x", Public: true, Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})})
 	s.do(t, "GET", "/x?token=secret-query", nil, map[string]string{"Cookie": "cohort_session=secret-cookie", "Authorization": "Bearer secret-key"})
 	logs := s.logs.String()
@@ -243,6 +250,7 @@ func TestAccessLogKeepsSecretsOut(t *testing.T) {
 }
 
 func TestRoutesListsEverything(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{}, httpx.Route{Method: "GET", Pattern: "/x", Handler: http.NotFoundHandler()})
 	var got []string
 	for _, r := range s.h.Routes() {

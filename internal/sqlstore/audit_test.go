@@ -11,6 +11,7 @@ import (
 // TestAuditEntriesAreImmutable checks that the database itself refuses to
 // change or delete an audit row, on every engine available.
 func TestAuditEntriesAreImmutable(t *testing.T) {
+	t.Parallel()
 	engines := map[string]func(t *testing.T) *DB{"sqlite": func(t *testing.T) *DB { return openTest(t) }}
 	if server := os.Getenv("COHORT_TEST_POSTGRES"); server != "" {
 		engines["postgres"] = func(t *testing.T) *DB { return openTestPostgres(t, server) }

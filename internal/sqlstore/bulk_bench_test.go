@@ -18,6 +18,7 @@ import (
 // member counters equal to the members, and groups that the services then
 // change like any other. It runs on the engine sqltest.Open picks.
 func TestBulkLoadMatchesServices(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	ctx, _ := bulkWorkspace(t, db)
 	staff := []sqlstore.BulkStaff{
@@ -87,6 +88,7 @@ func TestBulkLoadMatchesServices(t *testing.T) {
 // TestBulkLoadRefusesBadInput checks that bad rows are refused with a
 // message and that nothing is written.
 func TestBulkLoadRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	ctx, _ := bulkWorkspace(t, db)
 	if _, err := db.Services().Groups.CreateGroup(ctx, cohort.GroupCreate{Name: "Taken"}); err != nil {

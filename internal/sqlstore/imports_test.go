@@ -11,6 +11,7 @@ import (
 // method, for every role, API key scope and workspace. sqltest.Open runs them
 // on SQLite, or PostgreSQL with COHORT_TEST_ENGINE=postgres.
 func TestImportAndDirectoryPermissions(t *testing.T) {
+	t.Parallel()
 	db := sqltest.Open(t)
 	ctx := t.Context()
 	ws, owner, err := db.CreateWorkspace(ctx, cohort.WorkspaceCreate{Name: "Riverside", Slug: "riverside",

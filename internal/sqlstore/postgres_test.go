@@ -23,6 +23,7 @@ func postgresServer(t *testing.T) string {
 }
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	server := postgresServer(t)
 	storetest.Run(t, func(t *testing.T) *sqlstore.DB { return sqltest.OpenPostgres(t, server) })
 }
@@ -32,6 +33,7 @@ func TestPostgres(t *testing.T) {
 // a change through one signals the other's subscribers and is visible
 // there, and that a session made on one is valid on the other.
 func TestPostgresTwoInstances(t *testing.T) {
+	t.Parallel()
 	dsn := testdb.Postgres(t, postgresServer(t)) // created, not opened
 	ctx := context.Background()
 	dbs := make([]*sqlstore.DB, 2)

@@ -13,6 +13,7 @@ import (
 // later one keyed as a duplicate), and the migration does not fail. Runs
 // on SQLite, and on PostgreSQL with COHORT_TEST_ENGINE=postgres.
 func TestMigrateRekeysGroupNames(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := openTest(t)
 	s := db.Services()

@@ -38,6 +38,7 @@ func statsWorkspace(t *testing.T, db *DB) context.Context {
 // A large import or a bulk load leaves the planner statistics for the
 // new sizes, instead of plans made for the empty tables.
 func TestBigChangesRefreshPlannerStatistics(t *testing.T) {
+	t.Parallel()
 	t.Run("import", func(t *testing.T) {
 		db := openTest(t)
 		ctx := statsWorkspace(t, db)

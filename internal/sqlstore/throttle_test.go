@@ -13,6 +13,7 @@ import (
 // TestSignInThrottle checks the failure counters on SQLite and, when
 // COHORT_TEST_POSTGRES is set, on PostgreSQL.
 func TestSignInThrottle(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		db, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "cohort.db"), sqlstore.Options{})
 		if err != nil {

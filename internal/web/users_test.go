@@ -87,6 +87,7 @@ func staffRoutes() []staffRoute {
 // role: allowed roles get the page (or the change), the others a 403
 // that explains, and a refused change changes nothing.
 func TestStaffRoutePermissions(t *testing.T) {
+	t.Parallel()
 	who := map[string]func(cohort.Role, bool) bool{
 		"manager": func(r cohort.Role, owner bool) bool {
 			return owner || r == cohort.RolePractitionerAdmin || r == cohort.RolePracticeManager
@@ -202,6 +203,7 @@ func signedInManager(t *testing.T) (*env, *browser) {
 // page, archive (the group's count drops and one archived user is
 // hidden), restore (count back).
 func TestAddUserGroupArchiveRestore(t *testing.T) {
+	t.Parallel()
 	e, b := signedInManager(t)
 	g := e.createGroup("Telehealth providers", e.staff[0])
 
@@ -304,6 +306,7 @@ func TestAddUserGroupArchiveRestore(t *testing.T) {
 // Acceptance 2: an archived user's session ends at once and they cannot
 // sign in again.
 func TestArchivedUserIsSignedOut(t *testing.T) {
+	t.Parallel()
 	e, manager := signedInManager(t)
 	self := e.byRole[cohort.RolePracticeManager]
 	if p := manager.post("/settings/users/"+self.ID+"/archive", nil); p.status != http.StatusConflict || !strings.Contains(p.body, "cannot archive yourself") {
@@ -324,6 +327,7 @@ func TestArchivedUserIsSignedOut(t *testing.T) {
 }
 
 func TestOwnerCannotBeArchivedAndTransfersOwnership(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -358,6 +362,7 @@ func TestOwnerCannotBeArchivedAndTransfersOwnership(t *testing.T) {
 }
 
 func TestDirectoryFiltersByGroupsAndCopiesAddresses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	tele := e.createGroup("Telehealth providers", e.staff[0], e.staff[1])
 	kids := e.createGroup("Children", e.staff[1], e.staff[2], e.staff[3])
@@ -393,6 +398,7 @@ func TestDirectoryFiltersByGroupsAndCopiesAddresses(t *testing.T) {
 }
 
 func TestImportPageShowsEveryBadRowAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	e, b := signedInManager(t)
 	b.get("/settings/users/import")
 	p := b.postFile("/settings/users/import", map[string]string{"kind": "users"},
@@ -447,6 +453,7 @@ func TestImportPageShowsEveryBadRowAndChangesNothing(t *testing.T) {
 // Users route, for a manager and for a receptionist alike: existence
 // never leaks.
 func TestForeignUserIsNotFound(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ws2, _, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{Name: "Hillside", Slug: "hillside",
 		Owner: cohort.UserCreate{Email: "owner@hillside.test", GivenName: "Hal", FamilyName: "Hill", Password: testPassword}})
@@ -489,6 +496,7 @@ func TestForeignUserIsNotFound(t *testing.T) {
 }
 
 func TestPasswords(t *testing.T) {
+	t.Parallel()
 	e, manager := signedInManager(t)
 	// Someone added without a password (CSV import) gets one from a
 	// manager on their page, and signs in with it.
@@ -548,6 +556,7 @@ func TestPasswords(t *testing.T) {
 // With more groups than a page should carry, the group choices come from
 // a search instead of a list of every group.
 func TestManyGroupsAreFoundBySearch(t *testing.T) {
+	t.Parallel()
 	e, b := signedInManager(t)
 	var rows []cohort.GroupImport
 	for i := range 301 {

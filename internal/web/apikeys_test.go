@@ -81,7 +81,6 @@ func (e *env) keyCount() int {
 // it; it works on the API until revoked, and from the next request after
 // Revoke it does not.
 func TestAPIKeyTokenShownOnceAndRevoke(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -181,7 +180,6 @@ func TestAPIKeyTokenShownOnceAndRevoke(t *testing.T) {
 
 // An expired key shows as Expired and is refused.
 func TestAPIKeyExpiredStatus(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	owner := cohort.NewContextWithActor(t.Context(), cohort.Actor{WorkspaceID: e.ws.ID, UserID: e.owner.ID, Name: e.owner.Name(), IsOwner: true, Role: e.owner.Role, Via: cohort.ViaWeb})
 	soon := time.Now().Add(1500 * time.Millisecond)
@@ -207,7 +205,6 @@ func TestAPIKeyExpiredStatus(t *testing.T) {
 // Odd input on the Create API key form: a clear message on the field,
 // never a 500, and no key.
 func TestAPIKeyFormOddInput(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)

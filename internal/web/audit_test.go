@@ -73,7 +73,6 @@ type integrationRoute struct {
 // webhooks the account owner only, the audit log and history managers
 // only; the navigation shows only what the actor may open.
 func TestIntegrationPermissions(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	g := e.createGroup("Physiotherapists", e.staff[0])
 	owner := e.as(e.owner)
@@ -179,7 +178,6 @@ func TestIntegrationPermissions(t *testing.T) {
 // Audit entries can be read and exported, never changed: the pages have
 // no state-changing route for them and no form on the log.
 func TestAuditLogReadOnly(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	e.createGroup("Physiotherapists")
 	for _, r := range e.handle.Routes() {
@@ -208,7 +206,6 @@ func TestAuditLogReadOnly(t *testing.T) {
 // The log lists entries in plain words, filters by actor, action, record
 // and time, pages, and exports what the filters select.
 func TestAuditLogFiltersAndExport(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	manager := e.byRole[cohort.RolePracticeManager]
 	mctx := e.as(manager)
@@ -342,7 +339,6 @@ func TestAuditLogFiltersAndExport(t *testing.T) {
 
 // The log pages through many entries without repeating or missing one.
 func TestAuditLogPagination(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	for i := range 60 {
 		e.createGroup(fmt.Sprintf("Group %02d", i))

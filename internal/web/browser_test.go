@@ -23,7 +23,6 @@ import (
 // workflow in a browser is cmd/cohort's test; this one covers what only
 // the scripts do.
 func TestBrowserScripts(t *testing.T) {
-	t.Parallel()
 	requireChromium(t)
 	db := sqltest.Open(t)
 	e := &env{t: t, svc: db.Services(), byRole: map[cohort.Role]*cohort.User{}}

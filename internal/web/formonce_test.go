@@ -13,7 +13,6 @@ import (
 // again: the second post makes no second key and shows no token, it
 // points to the key already created.
 func TestAPIKeyFormPostedTwiceCreatesOnce(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -61,7 +60,6 @@ func TestAPIKeyFormPostedTwiceCreatesOnce(t *testing.T) {
 }
 
 func TestWebhookFormPostedTwiceAddsOnce(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)

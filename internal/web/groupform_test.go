@@ -14,7 +14,6 @@ import (
 // nothing changes. A picker search on it saves nothing and shows the
 // same page.
 func TestArchivedGroupSaveRefusedByStore(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)

@@ -41,7 +41,6 @@ func ids(us ...*cohort.User) []string {
 // with three users, edit (rename, −1, +2), archive, find under Archived,
 // restore with its users.
 func TestGroupsWorkflow(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -184,7 +183,6 @@ func TestGroupsWorkflow(t *testing.T) {
 }
 
 func TestGroupNameRefusals(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -238,7 +236,6 @@ func TestGroupNameRefusals(t *testing.T) {
 // An archived group's name is not an error: the form points at it first,
 // and a second Save creates the new group.
 func TestArchivedNameNote(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -266,7 +263,6 @@ func TestArchivedNameNote(t *testing.T) {
 
 // Two editors: the second save is refused and shown the current version.
 func TestStaleEdit(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -304,7 +300,6 @@ func TestStaleEdit(t *testing.T) {
 }
 
 func TestArchivedGroupReadOnly(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -333,7 +328,6 @@ func TestArchivedGroupReadOnly(t *testing.T) {
 }
 
 func TestRestoreUnderAnotherName(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -373,7 +367,6 @@ func TestRestoreUnderAnotherName(t *testing.T) {
 // The picker works without JavaScript: a search re-renders the form with
 // the typed name and every choice kept, even choices no longer shown.
 func TestPickerSearchKeepsInput(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -438,7 +431,6 @@ func fragment(t *testing.T, p *page) *page {
 }
 
 func TestArchivedMembersHidden(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -471,7 +463,6 @@ func TestArchivedMembersHidden(t *testing.T) {
 }
 
 func TestSearchAndPagination(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -506,7 +497,6 @@ func TestSearchAndPagination(t *testing.T) {
 // Without JavaScript the picker pages with "More staff", carrying every
 // choice made on earlier pages into the save.
 func TestPickerPagesWithoutJS(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	for i := range 55 {
 		if _, err := e.svc.Users.CreateUser(e.system(), cohort.UserCreate{

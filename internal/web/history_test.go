@@ -25,7 +25,6 @@ func historyItems(t *testing.T, p *page) []string {
 // newest first, on the edit page and the read-only page, and exports as
 // CSV.
 func TestGroupHistory(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	sys := e.system()
 	mk := func(given, family string, role cohort.Role) *cohort.User {
@@ -147,7 +146,6 @@ func TestGroupHistory(t *testing.T) {
 // Many people in one change are named up to a limit, then counted, and
 // their names come from the store even when they are archived.
 func TestGroupHistoryManyMembers(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	var ids []string
 	for i := range 13 {

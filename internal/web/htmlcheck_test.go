@@ -209,7 +209,6 @@ func (n *node) One(t testing.TB, selector string) *node {
 }
 
 func TestHTMLCheck(t *testing.T) {
-	t.Parallel()
 	doc := parseHTML(t, `<!doctype html><html lang="en"><body><main id="main"><p class="a b">Hi <b>there</b></p>
 <input type="checkbox" name="member" value="1" checked><label for="x">X</label></main></body></html>`)
 	if got := doc.One(t, "main p.b").Text(); got != "Hi there" {

@@ -11,7 +11,6 @@ import (
 // re-rendered form, never a 500, and no internal error is logged (the
 // env fails the test on any error-level log line).
 func TestOddInputsNever500(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	g := e.createGroup("Physiotherapists", e.staff[0])
 	b := e.browser()

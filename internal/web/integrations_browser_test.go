@@ -21,7 +21,6 @@ import (
 // labels tick their checkboxes, messages land on their fields, and the
 // browser reports no refused inline script or style.
 func TestBrowserIntegrationPages(t *testing.T) {
-	t.Parallel()
 	requireChromium(t)
 	db := sqltest.Open(t)
 	svc := db.Services()

@@ -14,7 +14,6 @@ import (
 // group); Save saves them with the rest of the form. It works as a plain
 // form post, without JavaScript.
 func TestPickerAddAllMatching(t *testing.T) {
-	t.Parallel()
 	e, b := signedInManager(t)
 	// Three practitioners named "Fox…" beyond the first page's reach of a
 	// search is not needed: the hidden fields carry whoever is not shown.
@@ -74,7 +73,6 @@ func TestPickerAddAllMatching(t *testing.T) {
 // Beyond maxAddAll matching people the button gives way to a hint, and a
 // hand-made add_all adds no one.
 func TestPickerAddAllNeedsANarrowList(t *testing.T) {
-	t.Parallel()
 	e, b := signedInManager(t)
 	var rows []cohort.UserImport
 	for i := range 1001 {

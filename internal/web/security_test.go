@@ -34,7 +34,6 @@ const csrfMessage = "This form has expired or came from another site. Reload the
 // Every state-changing route refuses a form without the right token, and
 // one from another site even with the right token; nothing changes.
 func TestCSRFOnEveryStateChange(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	g := e.createGroup("Physiotherapists", e.staff[0])
 	b := e.browser()
@@ -98,7 +97,6 @@ func otherToken(tok string) string {
 
 // The sign-in form is protected by the double-submit cookie.
 func TestSignInCSRF(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	form := url.Values{"email": {e.owner.Email}, "password": {testPassword}}
@@ -125,7 +123,6 @@ func TestSignInCSRF(t *testing.T) {
 // Every page that is not public sends a signed-out browser to sign in,
 // coming back to where it was.
 func TestSignedOutRedirect(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	g := e.createGroup("Physiotherapists")
 	b := e.browser()
@@ -158,7 +155,6 @@ func TestSignedOutRedirect(t *testing.T) {
 }
 
 func TestSignInNextOnlyLocal(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	for _, next := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/signin", "\x00/x"} {
 		b := e.browser()
@@ -171,7 +167,6 @@ func TestSignInNextOnlyLocal(t *testing.T) {
 }
 
 func TestSignInAndOut(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	p := b.get("/signin")
@@ -250,7 +245,6 @@ func TestSignInAndOut(t *testing.T) {
 // field is filled in and hidden; with two it is asked for, and the same
 // email signs in to the practice named, with that practice's password.
 func TestSignInNamesItsPractice(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	p := b.get("/signin")
@@ -312,7 +306,6 @@ func TestSignInNamesItsPractice(t *testing.T) {
 // Staff who do not manage groups see them read-only and get 403 on every
 // manage route; another practice's group is 404 for everyone.
 func TestPermissions(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	g := e.createGroup("Physiotherapists", e.staff[0])
 	archived := e.createGroup("Old team")
@@ -426,7 +419,6 @@ func TestPermissions(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -485,7 +477,6 @@ func TestSecurityHeaders(t *testing.T) {
 // Pages only load live.js, and so only open the event stream, when the
 // server has one.
 func TestLiveScriptOnlyWithStream(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)

@@ -13,7 +13,6 @@ import (
 // (the env fails the test on any error-level log line): forms, addresses
 // and uploaded files.
 func TestStaffOddInputsNever500(t *testing.T) {
-	t.Parallel()
 	e, b := signedInManager(t)
 	g := e.createGroup("Physiotherapists", e.staff[0])
 	target := e.staff[1]

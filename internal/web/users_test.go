@@ -87,7 +87,6 @@ func staffRoutes() []staffRoute {
 // role: allowed roles get the page (or the change), the others a 403
 // that explains, and a refused change changes nothing.
 func TestStaffRoutePermissions(t *testing.T) {
-	t.Parallel()
 	who := map[string]func(cohort.Role, bool) bool{
 		"manager": func(r cohort.Role, owner bool) bool {
 			return owner || r == cohort.RolePractitionerAdmin || r == cohort.RolePracticeManager
@@ -203,7 +202,6 @@ func signedInManager(t *testing.T) (*env, *browser) {
 // page, archive (the group's count drops and one archived user is
 // hidden), restore (count back).
 func TestAddUserGroupArchiveRestore(t *testing.T) {
-	t.Parallel()
 	e, b := signedInManager(t)
 	g := e.createGroup("Telehealth providers", e.staff[0])
 
@@ -306,7 +304,6 @@ func TestAddUserGroupArchiveRestore(t *testing.T) {
 // Acceptance 2: an archived user's session ends at once and they cannot
 // sign in again.
 func TestArchivedUserIsSignedOut(t *testing.T) {
-	t.Parallel()
 	e, manager := signedInManager(t)
 	self := e.byRole[cohort.RolePracticeManager]
 	if p := manager.post("/settings/users/"+self.ID+"/archive", nil); p.status != http.StatusConflict || !strings.Contains(p.body, "cannot archive yourself") {
@@ -327,7 +324,6 @@ func TestArchivedUserIsSignedOut(t *testing.T) {
 }
 
 func TestOwnerCannotBeArchivedAndTransfersOwnership(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -362,7 +358,6 @@ func TestOwnerCannotBeArchivedAndTransfersOwnership(t *testing.T) {
 }
 
 func TestDirectoryFiltersByGroupsAndCopiesAddresses(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	tele := e.createGroup("Telehealth providers", e.staff[0], e.staff[1])
 	kids := e.createGroup("Children", e.staff[1], e.staff[2], e.staff[3])
@@ -398,7 +393,6 @@ func TestDirectoryFiltersByGroupsAndCopiesAddresses(t *testing.T) {
 }
 
 func TestImportPageShowsEveryBadRowAndChangesNothing(t *testing.T) {
-	t.Parallel()
 	e, b := signedInManager(t)
 	b.get("/settings/users/import")
 	p := b.postFile("/settings/users/import", map[string]string{"kind": "users"},
@@ -453,7 +447,6 @@ func TestImportPageShowsEveryBadRowAndChangesNothing(t *testing.T) {
 // Users route, for a manager and for a receptionist alike: existence
 // never leaks.
 func TestForeignUserIsNotFound(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t)
 	ws2, _, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{Name: "Hillside", Slug: "hillside",
 		Owner: cohort.UserCreate{Email: "owner@hillside.test", GivenName: "Hal", FamilyName: "Hill", Password: testPassword}})
@@ -496,7 +489,6 @@ func TestForeignUserIsNotFound(t *testing.T) {
 }
 
 func TestPasswords(t *testing.T) {
-	t.Parallel()
 	e, manager := signedInManager(t)
 	// Someone added without a password (CSV import) gets one from a
 	// manager on their page, and signs in with it.
@@ -556,7 +548,6 @@ func TestPasswords(t *testing.T) {
 // With more groups than a page should carry, the group choices come from
 // a search instead of a list of every group.
 func TestManyGroupsAreFoundBySearch(t *testing.T) {
-	t.Parallel()
 	e, b := signedInManager(t)
 	var rows []cohort.GroupImport
 	for i := range 301 {

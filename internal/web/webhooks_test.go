@@ -27,7 +27,6 @@ func (e *env) hookCount() int {
 // Webhook URLs that would reach this machine or the private network are
 // refused with the reason on the URL field, and nothing is stored.
 func TestWebhookSSRFRefusedOnField(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -75,7 +74,6 @@ func TestWebhookSSRFRefusedOnField(t *testing.T) {
 
 // Odd input on the Add webhook form never makes a 500 or a webhook.
 func TestWebhookFormOddInput(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -113,7 +111,6 @@ func TestWebhookFormOddInput(t *testing.T) {
 // Add a webhook (secret once), see its deliveries with their outcome,
 // see it paused with the reason, Resend one, Resume it, Delete it.
 func TestWebhookLifecycle(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	b := e.browser()
 	b.signIn(e.owner)
@@ -219,7 +216,6 @@ func TestWebhookLifecycle(t *testing.T) {
 
 // Another practice's webhook is 404 on every webhook route.
 func TestWebhookForeignIs404(t *testing.T) {
-	t.Parallel()
 	e := newFullEnv(t)
 	ws2, owner2, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{
 		Name: "Hillside Psychology", Slug: "hillside",

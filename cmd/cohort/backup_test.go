@@ -20,6 +20,7 @@ import (
 // entry's group or user exists. Restoring (docs/operations.md: copy the
 // file into place and start Cohort on it) serves the data.
 func TestBackupWhileWriting(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("COHORT_TEST_ENGINE") == "postgres" {
 		t.Skip("cohort backup copies SQLite files; PostgreSQL is backed up with pg_dump (docs/operations.md)")
 	}

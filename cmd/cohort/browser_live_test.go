@@ -196,11 +196,12 @@ func (b *browser) awaitLive(what string, since time.Time, done func(groupsState)
 }
 
 // TestBrowserLiveGroups: two managers, each in
-// their own browser (separate profiles, so separate sessions), have
+// their own browser (separate browser contexts, so separate sessions), have
 // Settings → Groups open. One archives a group and adds a member to
 // another; the other's page, never reloaded, shows each change within one
 // second. On PostgreSQL the two managers use two `cohort serve` instances.
 func TestBrowserLiveGroups(t *testing.T) {
+	t.Parallel()
 	a := newBrowser(t)
 	b := newBrowser(t)
 	urlA, urlB := liveServers(t)

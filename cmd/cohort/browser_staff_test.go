@@ -77,6 +77,7 @@ func (b *browser) visibleControls(re string) []string {
 // receptionist uses the Directory but is refused management; the owner
 // hands ownership over and keeps their role.
 func TestBrowserStaff(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	srv := startServer(t, map[string]string{"COHORT_DEMO_PASSWORD": testDemoPassword}, "--demo", "--db", testDSN(t))
 	b.signIn(srv.URL, "owner@demo.test", testDemoPassword)

@@ -30,7 +30,7 @@ const chromiumPath = "/usr/bin/chromium"
 //	go test ./cmd/cohort -run TestBrowserGroupsWorkflow -screenshot "$PWD/docs/groups.png"
 var screenshotPath = flag.String("screenshot", "", "write a PNG of the demo Groups page to this file")
 
-// browser is one headless Chromium with one tab, driven like a person:
+// browser is one tab of the shared headless Chromium, driven like a person:
 // by visible link, button and label text.
 type browser struct {
 	t   *testing.T
@@ -40,17 +40,18 @@ type browser struct {
 	console []string // errors and exceptions the pages wrote
 }
 
-// newBrowser starts Debian's Chromium with a fresh profile. Without
-// Chromium the test is skipped, unless COHORT_REQUIRE_BROWSER=1 (CI),
-// where a missing browser must fail rather than pass unseen.
-func newBrowser(t *testing.T) *browser {
-	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("COHORT_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("browser tests are required (COHORT_REQUIRE_BROWSER=1) but %s is missing: apt-get install chromium", chromiumPath)
-		}
-		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipping", chromiumPath)
-	}
+// chromium is the one headless Chromium the package's browser tests
+// share, started by the first of them and stopped by TestMain. Starting a
+// browser per test cost seconds each, and a tab per test is what lets the
+// tests run in parallel.
+var chromium struct {
+	once sync.Once
+	ctx  context.Context // the browser's first tab: new tabs are its children
+	stop func()
+	err  error
+}
+
+func startChromium() {
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
@@ -63,19 +64,55 @@ func newBrowser(t *testing.T) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		// Several tests' windows are open at once and only one has focus:
+		// none may be throttled as a background page (the live-update
+		// test's page is never the one being clicked).
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		chromedp.WindowSize(1280, 900), // every new window too
+		// No UserDataDir: the allocator makes a fresh profile directory
+		// and removes it when the browser stops.
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-	})
-	b := &browser{t: t, ctx: ctx}
+	chromium.ctx = ctx
+	chromium.stop = func() { cancelCtx(); cancelAlloc() }
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		chromium.err = fmt.Errorf("start Chromium: %w", err)
 	}
+}
+
+// stopChromium stops the shared browser, if a test started it.
+func stopChromium() {
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+}
+
+// newBrowser opens a tab in the shared Chromium, in a browser context of
+// its own: a fresh profile, with its own cookies and storage, as a
+// separate browser would have. Without Chromium the test is skipped,
+// unless COHORT_REQUIRE_BROWSER=1 (CI), where a missing browser must fail
+// rather than pass unseen.
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("COHORT_REQUIRE_BROWSER") == "1" {
+			t.Fatalf("browser tests are required (COHORT_REQUIRE_BROWSER=1) but %s is missing: apt-get install chromium", chromiumPath)
+		}
+		t.Skipf("browser tests need Chromium at %s (apt-get install chromium); skipping", chromiumPath)
+	}
+	chromium.once.Do(startChromium)
+	if chromium.err != nil {
+		t.Fatal(chromium.err)
+	}
+	ctx, cancel := chromedp.NewContext(chromium.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open a Chromium tab: %v", err)
+	}
+	b := &browser{t: t, ctx: ctx}
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
@@ -313,6 +350,7 @@ func (b *browser) signOut() {
 // against the real `cohort serve --demo`, clicking only what a person
 // sees.
 func TestBrowserGroupsWorkflow(t *testing.T) {
+	t.Parallel()
 	b := newBrowser(t)
 	srv := startServer(t, map[string]string{"COHORT_DEMO_PASSWORD": testDemoPassword}, "--demo", "--db", testDSN(t))
 	if !strings.Contains(srv.stdout.String(), "owner@demo.test with the password "+testDemoPassword) {

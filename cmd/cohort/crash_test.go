@@ -68,6 +68,7 @@ func (a *acked) pickCreated() string {
 // and its outbox event, and the member counters must match the
 // memberships. The server must then start again on it.
 func TestCrashLoop(t *testing.T) {
+	t.Parallel()
 	bin := buildCohort(t)
 	dsn := testDSN(t)
 	env := map[string]string{}

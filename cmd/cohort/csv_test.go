@@ -10,6 +10,7 @@ import (
 // TestCSVImportExport drives `cohort import` and `cohort export` against a
 // real database (SQLite, or PostgreSQL with COHORT_TEST_ENGINE=postgres).
 func TestCSVImportExport(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"COHORT_DB": testDSN(t)}
 	if r := runCLI(t, env, "owner-password-123\n", "workspace", "create", "--name", "Riverside", "--slug", "riverside",
 		"--owner-email", "owner@riverside.test"); r.err != nil {

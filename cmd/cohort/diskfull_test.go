@@ -69,6 +69,7 @@ func fill(t *testing.T, dir string) func() {
 // with a clear 503 and change nothing, that reading keeps working, and
 // that writes work again once space is freed.
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	if os.Getenv("COHORT_TEST_ENGINE") == "postgres" {
 		t.Skip("the full-disk test runs on SQLite; TestReadOnlyPostgreSQL covers PostgreSQL")
 	}
@@ -128,6 +129,7 @@ func TestDiskFull(t *testing.T) {
 // (default_transaction_read_only, as on a standby) and checks that writes
 // are a clear 503 and reads keep working.
 func TestReadOnlyPostgreSQL(t *testing.T) {
+	t.Parallel()
 	dsn := postgresDSN(t)
 	token := setUpWorkspace(t, dsn, "readonly")
 	u, _ := url.Parse(dsn)

@@ -10,7 +10,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"database/sql"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -18,7 +17,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -29,7 +27,8 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/sqlstore"
-	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to create throw-away databases
+	"github.com/cohorthq/cohort/internal/testdb"
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver, to check PostgreSQL databases
 )
 
 // testDemoPassword is every demo user's password in tests.
@@ -55,27 +54,7 @@ func postgresDSN(t *testing.T) string {
 	if server == "" {
 		t.Skip("PostgreSQL tests need COHORT_TEST_POSTGRES, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 	}
-	admin, err := sql.Open("pgx", server)
-	if err != nil {
-		t.Fatalf("COHORT_TEST_POSTGRES: %v", err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	name := "cohort_cmd_" + strings.ToLower(rand.Text()[:12])
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s on COHORT_TEST_POSTGRES: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(server)
-	if err != nil {
-		t.Fatalf("COHORT_TEST_POSTGRES is not a URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return testdb.Postgres(t, server)
 }
 
 // syncBuffer is a writer that several goroutines may use and a test may
@@ -181,6 +160,7 @@ func lastLine(s string) string {
 }
 
 func TestNoArgumentsPrintsUsageListingEveryCommand(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{nil, {"--help"}, {"-h"}, {"help"}} {
 		r := runCLI(t, nil, "", args...)
 		if r.err != nil {
@@ -195,6 +175,7 @@ func TestNoArgumentsPrintsUsageListingEveryCommand(t *testing.T) {
 }
 
 func TestCommandNamesAreUnique(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, c := range commands() {
 		if seen[c.name] {
@@ -205,6 +186,7 @@ func TestCommandNamesAreUnique(t *testing.T) {
 }
 
 func TestCommandHelp(t *testing.T) {
+	t.Parallel()
 	r := runCLI(t, nil, "", "serve", "--help")
 	if r.err != nil {
 		t.Fatal(r.err)
@@ -221,6 +203,7 @@ func TestCommandHelp(t *testing.T) {
 }
 
 func TestBadCommandLinesExitTwoWithAClearMessage(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		args []string
 		env  map[string]string
@@ -258,6 +241,7 @@ func TestBadCommandLinesExitTwoWithAClearMessage(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	r := runCLI(t, nil, "", "version")
 	if r.err != nil || !strings.HasPrefix(r.stdout, "cohort ") {
 		t.Errorf("version: %q %v", r.stdout, r.err)
@@ -267,6 +251,7 @@ func TestVersion(t *testing.T) {
 // TestAdminCommands sets up a real install without the demo, end to end,
 // through the commands an operator types.
 func TestAdminCommands(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"COHORT_DB": testDSN(t)}
 
 	r := runCLI(t, env, "owner-password-123\n", "workspace", "create",
@@ -436,6 +421,7 @@ func TestAdminCommands(t *testing.T) {
 }
 
 func TestServeStopsCleanlyAndReportsABusyPort(t *testing.T) {
+	t.Parallel()
 	dsn := testDSN(t)
 	s := startServer(t, nil, "--db", dsn)
 	if !strings.HasPrefix(s.URL, "http://127.0.0.1:") || strings.HasSuffix(s.URL, ":0") {
@@ -468,6 +454,7 @@ func TestServeStopsCleanlyAndReportsABusyPort(t *testing.T) {
 }
 
 func TestServeHTTPS(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	pool := writeSelfSignedCert(t, certFile, keyFile)

@@ -52,6 +52,7 @@ func metricValue(text, series string) float64 {
 // outbox, delivery failures) and that the log has one JSON object per
 // line, each request with its ID, and none of the secrets.
 func TestMetricsAndLogs(t *testing.T) {
+	t.Parallel()
 	dsn := testDSN(t)
 	env := map[string]string{"COHORT_LOG_FORMAT": "json", "COHORT_LOG_LEVEL": "debug", "COHORT_WEBHOOK_ALLOW_PRIVATE": "true"}
 	const password = "metrics-owner-password-9"

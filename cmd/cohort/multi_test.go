@@ -64,6 +64,7 @@ var built struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	stopChromium()
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}
@@ -203,6 +204,7 @@ func (s *session) groupIDs(base, status string) map[string]string {
 // the other, live updates cross instances, a session from one is valid on
 // the other, and killing one leaves the other serving.
 func TestTwoInstancesShareOnePostgreSQL(t *testing.T) {
+	t.Parallel()
 	dsn := postgresDSN(t)
 	bin := buildCohort(t)
 	env := []string{"COHORT_DEMO_PASSWORD=" + testDemoPassword, "COHORT_LOG_LEVEL=warn"}
@@ -312,6 +314,7 @@ func waitForLine(t *testing.T, lines <-chan string, want, failure string) {
 // answered; later ones are refused at connect, which a load balancer
 // retries on another instance.
 func TestSIGTERMUnderLoad(t *testing.T) {
+	t.Parallel()
 	bin := buildCohort(t)
 	p := startProcess(t, bin, []string{"COHORT_LOG_LEVEL=warn"}, "--db", testDSN(t))
 

@@ -11,6 +11,7 @@ import (
 // The README is the newcomer's contract: it starts with the two commands,
 // CI runs the same test command, and every setting and command is listed.
 func TestREADMEKeepsUpWithTheProgram(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)

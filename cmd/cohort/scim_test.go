@@ -53,6 +53,7 @@ func scimGet(t *testing.T, url, token string, header ...string) (*http.Response,
 // TestServeRateLimitsSCIM: --rate-limit applies to SCIM as it does to the
 // REST API: past it a scim key gets SCIM's 429 with Retry-After.
 func TestServeRateLimitsSCIM(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"COHORT_DB": testDSN(t), "COHORT_LOG_LEVEL": "error"}
 	token := scimKey(t, env)
 	s := startServer(t, env, "--rate-limit", "2")
@@ -73,6 +74,7 @@ func TestServeRateLimitsSCIM(t *testing.T) {
 // Host and X-Forwarded-Proto the request carries; without it a client's
 // X-Forwarded-Proto is not followed (no --behind-tls-proxy).
 func TestServePublicURL(t *testing.T) {
+	t.Parallel()
 	env := map[string]string{"COHORT_DB": testDSN(t), "COHORT_LOG_LEVEL": "error"}
 	token := scimKey(t, env)
 	s := startServer(t, env, "--public-url", "https://cohort.example.org/")

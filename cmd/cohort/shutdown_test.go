@@ -24,6 +24,7 @@ import (
 // it as delivered, and exits 0; every acknowledged write is in the
 // database. Requests after the listener closed are refused at connect.
 func TestSIGTERMDrainsWritesAndDeliveries(t *testing.T) {
+	t.Parallel()
 	bin := buildCohort(t)
 	dsn := testDSN(t)
 	env := map[string]string{"COHORT_WEBHOOK_ALLOW_PRIVATE": "true"}

@@ -18,7 +18,7 @@ import (
 	"github.com/cohorthq/cohort/internal/api"
 	"github.com/cohorthq/cohort/internal/httpx"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // env is a real Cohort HTTP server (server.New with the API's routes) on
@@ -35,7 +35,7 @@ var wsSeq atomic.Int64
 
 func newEnv(t testing.TB, opts api.Options) *env {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := api.New(svc, logger, opts)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/csvio"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // practice is a real store with one workspace; ctx acts as its owner.
@@ -23,7 +23,7 @@ type practice struct {
 
 func newPractice(t *testing.T) *practice {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ws, owner, err := svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{Name: "Riverside", Slug: "riverside",
 		Owner: cohort.UserCreate{Email: "owner@riverside.test", GivenName: "Olive", FamilyName: "Owner", Password: "a long enough password"}})
@@ -102,6 +102,7 @@ func bigUsersFile(n int, bad int) string {
 // Acceptance 3: 5,000 rows with one bad row change nothing and name the
 // row; the fixed file imports; importing it again changes nothing.
 func TestImportFiveThousandRowsAllOrNothing(t *testing.T) {
+	t.Parallel()
 	p := newPractice(t)
 	before := p.lastEventSeq(t)
 	_, err := p.importUsers(t, bigUsersFile(5000, 3001))
@@ -137,6 +138,7 @@ func TestImportFiveThousandRowsAllOrNothing(t *testing.T) {
 }
 
 func TestReadUsersReportsEveryBadRow(t *testing.T) {
+	t.Parallel()
 	file := "\uFEFFEmail,given_name,family_name,role,status\n" +
 		"ok@riverside.test,Ok,Person,practitioner,active\n" +
 		"bad,Bad,Email,practitioner,active\n" +
@@ -176,6 +178,7 @@ func TestReadUsersReportsEveryBadRow(t *testing.T) {
 // Names with accents, apostrophes and non-Latin scripts, and cells that
 // a spreadsheet would run as formulas, survive export → import.
 func TestRoundTripKeepsEveryNameAndChangesNothing(t *testing.T) {
+	t.Parallel()
 	p := newPractice(t)
 	users := "email,given_name,family_name,role,status\n" +
 		"zoe@riverside.test,Zoë,O'Connor,practitioner,active\n" +
@@ -236,6 +239,7 @@ func TestRoundTripKeepsEveryNameAndChangesNothing(t *testing.T) {
 }
 
 func TestImportGroupsSetsMembersAndRefusesWhatTheStoreCannotDo(t *testing.T) {
+	t.Parallel()
 	p := newPractice(t)
 	if _, err := p.importUsers(t, "email,given_name,family_name\na@r.test,A,A\nb@r.test,B,B\nc@r.test,C,C\n"); err != nil {
 		t.Fatal(err)
@@ -284,6 +288,7 @@ func TestImportGroupsSetsMembersAndRefusesWhatTheStoreCannotDo(t *testing.T) {
 }
 
 func TestReadGroupsChecksRowsOfOneGroupAgree(t *testing.T) {
+	t.Parallel()
 	_, err := csvio.ReadGroups(strings.NewReader("group_name,description,status,member_email\n" +
 		"A,one,active,a@r.test\nA,two,active,b@r.test\nA,,archived,c@r.test\na,,,a@r.test\n,,,x@r.test\n"))
 	got := map[string]bool{}
@@ -300,6 +305,7 @@ func TestReadGroupsChecksRowsOfOneGroupAgree(t *testing.T) {
 // Archiving and restoring by import moves the person between their
 // groups' counts, as Archive and Restore do.
 func TestImportArchivesAndRestoresLikeTheButtons(t *testing.T) {
+	t.Parallel()
 	p := newPractice(t)
 	if _, err := p.importUsers(t, "email,given_name,family_name\na@r.test,A,A\nb@r.test,B,B\n"); err != nil {
 		t.Fatal(err)
@@ -333,6 +339,7 @@ func TestImportArchivesAndRestoresLikeTheButtons(t *testing.T) {
 // anywhere after one is guarded, not only at a value's start; the guard
 // comes off again on import.
 func TestGuardDefusesFormulasAfterSeparators(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		`x;=HYPERLINK("http://evil.test","Open")`: `'x;=HYPERLINK("http://evil.test","Open")`,
 		"a,+1":                      "'a,+1",

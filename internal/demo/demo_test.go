@@ -8,13 +8,13 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/demo"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 const password = "demo-password-for-tests"
 
 func TestSeed(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx := context.Background()
 
@@ -133,7 +133,7 @@ func TestSeed(t *testing.T) {
 }
 
 func TestSeedLeavesARealInstallAlone(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx := context.Background()
 	if _, _, err := svc.Workspaces.CreateWorkspace(ctx, cohort.WorkspaceCreate{
@@ -152,7 +152,7 @@ func TestSeedLeavesARealInstallAlone(t *testing.T) {
 }
 
 func TestSeedRefusesAWeakPassword(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	if _, err := demo.Seed(context.Background(), db.Services(), "short"); err == nil || !strings.Contains(err.Error(), "12 characters") {
 		t.Fatalf("Seed with a short password: %v", err)
 	}

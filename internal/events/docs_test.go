@@ -14,6 +14,7 @@ import (
 // docs/webhooks.md against a signature made by Sign, so the documented
 // recipe cannot drift from what Cohort sends.
 func TestDocsShellRecipe(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"sh", "openssl"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Skipf("%s is not installed; the documented shell recipe needs it", tool)

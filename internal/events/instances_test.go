@@ -66,6 +66,7 @@ func twoInstances(t *testing.T) (a, b *sqlstore.DB) {
 // the live stream and the webhook relay of another, woken by PostgreSQL
 // LISTEN/NOTIFY (their polls are set far beyond the test's wait).
 func TestAcrossInstances(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	svcA := a.Services()
 	ctx, ws := workspace(t, svcA, "instances")
@@ -92,6 +93,7 @@ func TestAcrossInstances(t *testing.T) {
 // session's live stream on another, woken by NOTIFY (its timer is set far
 // beyond the test's wait).
 func TestSessionEndAcrossInstances(t *testing.T) {
+	t.Parallel()
 	a, b := twoInstances(t)
 	svcA := a.Services()
 	ctx, _ := workspace(t, svcA, "revoke-instances")

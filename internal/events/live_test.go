@@ -15,6 +15,7 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // liveServer serves Live's routes behind a stand-in for the server's
@@ -183,7 +184,8 @@ func (c *sseClient) nextChange(t *testing.T) (int64, Change) {
 }
 
 func TestLiveRequiresSignIn(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	srv, _ := liveServer(t, db, LiveOptions{})
 	resp, err := http.Get(srv.URL + "/events")
 	if err != nil {
@@ -196,7 +198,8 @@ func TestLiveRequiresSignIn(t *testing.T) {
 }
 
 func TestLiveRejectsBadLastEventID(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	_, ws := workspace(t, db.Services(), "bad-id")
 	srv, _ := liveServer(t, db, LiveOptions{})
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/events", nil)
@@ -215,7 +218,8 @@ func TestLiveRejectsBadLastEventID(t *testing.T) {
 // TestLiveStreamsOwnWorkspaceOnly: a change reaches the open streams of its
 // workspace, and never another workspace's.
 func TestLiveStreamsOwnWorkspaceOnly(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctxA, wsA := workspace(t, svc, "alpha")
 	ctxB, wsB := workspace(t, svc, "bravo")
@@ -256,7 +260,8 @@ func TestLiveStreamsOwnWorkspaceOnly(t *testing.T) {
 // change of its workspace it missed, in order, then live ones, with none
 // repeated.
 func TestLiveResumes(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctxA, wsA := workspace(t, svc, "resume")
 	ctxB, _ := workspace(t, svc, "other")
@@ -321,7 +326,8 @@ func TestLiveResumes(t *testing.T) {
 }
 
 func TestLiveHeartbeat(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	_, ws := workspace(t, db.Services(), "beat")
 	srv, _ := liveServer(t, db, LiveOptions{Heartbeat: 20 * time.Millisecond})
 	c := connect(t, srv, ws.ID, "")
@@ -331,7 +337,8 @@ func TestLiveHeartbeat(t *testing.T) {
 // TestLiveCloseEndsStreams: shutting down ends open streams, so a graceful
 // server shutdown does not wait for them, and refuses new ones.
 func TestLiveCloseEndsStreams(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	_, ws := workspace(t, db.Services(), "closing")
 	srv, live := liveServer(t, db, LiveOptions{})
 	c := connect(t, srv, ws.ID, "")
@@ -364,7 +371,8 @@ func TestLiveCloseEndsStreams(t *testing.T) {
 // last_event_id, the stream's ids) count its own events only, so another
 // practice's activity leaves no gap; resuming from them still works.
 func TestLiveIDsAreTheWorkspaces(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctxA, wsA := workspace(t, svc, "quiet")
 	ctxB, _ := workspace(t, svc, "busy")
@@ -416,7 +424,8 @@ func TestLiveIDsAreTheWorkspaces(t *testing.T) {
 // TestWorkspaceSeqDense: concurrent writers in two workspaces; each
 // workspace's events are numbered 1, 2, 3, … in commit order.
 func TestWorkspaceSeqDense(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctxA, wsA := workspace(t, svc, "dense-a")
 	ctxB, wsB := workspace(t, svc, "dense-b")
@@ -497,9 +506,10 @@ func (c *sseClient) ended(t *testing.T, what string) {
 // The store's session-ended signal wakes the check; its timer alone does
 // the same (second run, no signal).
 func TestLiveEndsWithSession(t *testing.T) {
+	t.Parallel()
 	for _, signal := range []bool{true, false} {
 		t.Run(map[bool]string{true: "signal", false: "timer"}[signal], func(t *testing.T) {
-			db := sqlstore.OpenTest(t)
+			db := sqltest.Open(t)
 			svc := db.Services()
 			ctx, _ := workspace(t, svc, "revoke")
 			opts := LiveOptions{SessionCheck: 200 * time.Millisecond}
@@ -569,7 +579,8 @@ func TestLiveEndsWithSession(t *testing.T) {
 // TestLiveEndsWhenSessionIdles: a session not used for SessionIdle ends,
 // and so does its stream: an open stream is not a use.
 func TestLiveEndsWhenSessionIdles(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "idle")
 	srv, _ := liveServer(t, db, LiveOptions{SessionCheck: 50 * time.Millisecond, SessionIdle: 500 * time.Millisecond})

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cohorthq/cohort"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // change is an (action, target) pair, as both an outbox event and an
@@ -72,7 +72,8 @@ func auditOf(t *testing.T, ctx context.Context, svc cohort.Services) []change {
 // event and one audit entry, and a change that fails (its transaction
 // rolls back) leaves neither.
 func TestOutboxMatchesCommits(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, ws := workspace(t, svc, "outbox")
 	state := func() ([]change, []change) { return outboxOf(t, ctx, svc, ws.ID), auditOf(t, ctx, svc) }

@@ -13,10 +13,12 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 func TestRelayDeliversSignedEvent(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, ws := workspace(t, svc, "riverside")
 	rc := newReceiver(t, nil)
@@ -73,7 +75,8 @@ func TestRelayDeliversSignedEvent(t *testing.T) {
 // succeeds gets the event once more after the failures, each retry having
 // waited longer than the one before.
 func TestRelayRetriesWithBackoff(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "retry")
 	rc := newReceiver(t, func(n int, _ *received) int {
@@ -135,7 +138,8 @@ func TestRelayRetriesWithBackoff(t *testing.T) {
 // TestRelayGivesUpAndPauses: a delivery still failing after the retry
 // window is marked failed and its webhook paused with a reason.
 func TestRelayGivesUpAndPauses(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "giveup")
 	rc := newReceiver(t, func(int, *received) int { return 500 })
@@ -172,7 +176,8 @@ func TestRelayGivesUpAndPauses(t *testing.T) {
 // waited behind a long outage) that fails once is marked failed, but one
 // failure does not pause the webhook, and the next event goes through.
 func TestRelayGivesUpWithoutPausingAHealthyEndpoint(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "oldone")
 	rc := newReceiver(t, func(n int, _ *received) int {
@@ -211,6 +216,7 @@ func TestRelayGivesUpWithoutPausingAHealthyEndpoint(t *testing.T) {
 // and a delivery cut off mid-flight by a stop, are both delivered by the
 // next relay on the same database file.
 func TestRelayDeliversAfterRestart(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "cohort.db")
 	db, err := sqlstore.Open(t.Context(), path, sqlstore.Options{})
 	if err != nil {
@@ -272,7 +278,8 @@ func TestRelayDeliversAfterRestart(t *testing.T) {
 // TestRelayKeepsCommitOrderPerGroup: every change to one group reaches the
 // receiver in commit order, even when one delivery has to be retried.
 func TestRelayKeepsCommitOrderPerGroup(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, ws := workspace(t, svc, "order")
 	var failedOnce atomic.Bool
@@ -371,7 +378,8 @@ func hangWhile(next http.Handler, hang *atomic.Bool, started chan<- struct{}) ht
 // the switch was on is refused again when the relay connects; the owner
 // is told through the pause reason.
 func TestWebhookURLRefusedByDefault(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx, _ := workspace(t, svc, "ssrf")
 	rc := newReceiver(t, nil)

@@ -11,6 +11,7 @@ import (
 // TestBackoffIncreases checks the retry schedule: every attempt waits
 // longer than the one before until the cap, and never beyond it.
 func TestBackoffIncreases(t *testing.T) {
+	t.Parallel()
 	o := RelayOptions{MinBackoff: 10 * time.Second, MaxBackoff: time.Hour}
 	for range 200 {
 		prev := time.Duration(0)
@@ -31,6 +32,7 @@ func TestBackoffIncreases(t *testing.T) {
 }
 
 func TestPayload(t *testing.T) {
+	t.Parallel()
 	ev := &cohort.Event{
 		Seq: 7, ID: "evt_1", WorkspaceID: "ws_1", Type: cohort.ActionGroupCreated,
 		Time: time.Date(2026, 11, 27, 10, 0, 0, 0, time.FixedZone("AEDT", 11*3600)),
@@ -47,6 +49,7 @@ func TestPayload(t *testing.T) {
 }
 
 func TestFormatChange(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		typ, data, want string
 	}{

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSignVerify(t *testing.T) {
+	t.Parallel()
 	secret := "whsec_test"
 	body := []byte(`{"id":"evt_1","type":"group.created"}`)
 	at := time.Unix(1767225600, 0)

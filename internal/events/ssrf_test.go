@@ -13,6 +13,7 @@ import (
 )
 
 func TestValidateWebhookURL(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		url          string
 		allowPrivate bool
@@ -98,6 +99,7 @@ func TestValidateWebhookURL(t *testing.T) {
 // URL that was never validated (or whose name changed its answer since)
 // cannot reach a loopback receiver unless private targets are allowed.
 func TestClientRefusesBlockedAtConnect(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "reached")
 	}))
@@ -124,6 +126,7 @@ func TestClientRefusesBlockedAtConnect(t *testing.T) {
 }
 
 func TestClientDoesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
 	var followed bool
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/target" {
@@ -144,6 +147,7 @@ func TestClientDoesNotFollowRedirects(t *testing.T) {
 }
 
 func TestBlockedReasonPublic(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"1.1.1.1", "93.184.216.34", "2606:4700:4700::1111", "64:ff9b::101:101"} {
 		if r := blockedReason(netip.MustParseAddr(s)); r != "" {
 			t.Errorf("blockedReason(%s) = %q, want public", s, r)

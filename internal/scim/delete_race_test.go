@@ -12,7 +12,7 @@ import (
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/scim"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // interleaved runs a write of someone else's between the SCIM handler's
@@ -57,7 +57,7 @@ func (s *interleaved) run() {
 // committed after the handler read the resource and before it archived
 // must make the DELETE fail with 412, not be overwritten by the archive.
 func TestDeleteIfMatchHoldsUntilTheArchive(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ws, _, err := svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{Name: "Race Practice", Slug: "race",
 		Owner: cohort.UserCreate{Email: "owner@race.test", GivenName: "Olive", FamilyName: "Owner"}})

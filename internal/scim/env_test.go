@@ -16,7 +16,7 @@ import (
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/scim"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // env is a real Cohort HTTP server (server.New with the SCIM routes) on a
@@ -35,7 +35,7 @@ var wsSeq atomic.Int64
 
 func newEnv(t testing.TB, opts ...scim.Option) *env {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	h := scim.New(svc, logger, opts...)

@@ -15,7 +15,7 @@ import (
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/scim"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // TestBodyLimit: a body over scim.MaxBodyBytes is refused with 413 and
@@ -110,7 +110,7 @@ func (c *countingGroups) FindMembers(ctx context.Context, groupID string, f coho
 // asks about each user it names once, not once per group examined, and
 // still answers exactly.
 func TestMemberFilterCost(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	groups := &countingGroups{GroupService: svc.Groups}
 	svc.Groups = groups

@@ -15,7 +15,7 @@ import (
 	"github.com/cohorthq/cohort/internal/ratelimit"
 	"github.com/cohorthq/cohort/internal/scim"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // testClock is a clock the test moves by hand: no sleeping, no timing.
@@ -69,7 +69,7 @@ func TestRateLimit(t *testing.T) {
 func TestRateLimitSharedWithAPI(t *testing.T) {
 	clock := newTestClock()
 	limiter := ratelimit.PerMinute(3, clock.Now)
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := httptest.NewServer(server.New(server.Config{}, svc, logger,

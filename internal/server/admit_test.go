@@ -17,6 +17,7 @@ import (
 // while writes and health checks go straight through; the waiting read
 // is served once the first gives its turn back.
 func TestReadsTakeTurns(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var inside, most atomic.Int32
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -92,6 +93,7 @@ func TestReadsTakeTurns(t *testing.T) {
 // what is held, or one the handler flushes, passes through whole; a
 // panicking read gives its turn back.
 func TestHeldResponses(t *testing.T) {
+	t.Parallel()
 	big := strings.Repeat("0123456789abcdef", (3<<20)/16) // 3 MiB
 	routes := []httpx.Route{
 		{Method: "GET", Pattern: "/small", Public: true, Stateless: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -139,6 +141,7 @@ func TestHeldResponses(t *testing.T) {
 
 // A client that gives up while waiting for a turn never takes one.
 func TestReadWaitingClientLeaves(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var served atomic.Int32
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -191,6 +194,7 @@ func waitFor(t *testing.T, ok func() bool) {
 // Only a route marked Stream skips the read queue: a request that merely
 // says Accept: text/event-stream on an ordinary read waits for its turn.
 func TestOnlyStreamRoutesSkipReadQueue(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	var served atomic.Int32
 	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -252,6 +256,7 @@ func TestOnlyStreamRoutesSkipReadQueue(t *testing.T) {
 // The write deadline bounds every response except a Stream route's:
 // asking for text/event-stream on an ordinary route does not lift it.
 func TestWriteDeadlineSparesOnlyStreamRoutes(t *testing.T) {
+	t.Parallel()
 	const timeout = 100 * time.Millisecond
 	late := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		time.Sleep(3 * timeout) // past any deadline set when the request came in

@@ -531,6 +531,7 @@ func (m *matrix) keepOwner() {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	m := newMatrix(t)
 	routes := m.h.Routes()
 	seen := map[string]bool{}
@@ -676,6 +677,7 @@ func webForm(rt httpx.Route, o objects) []string {
 // and then from another site with it: each is refused with the CSRF
 // answer and changes nothing.
 func TestCSRFOnEveryStateChange(t *testing.T) {
+	t.Parallel()
 	m := newMatrix(t)
 	n, checked := 1000, 0
 	for _, rt := range m.h.Routes() {
@@ -799,6 +801,7 @@ func auditTypesOf(p principal) []string {
 }
 
 func TestStaffVisibilityMatrix(t *testing.T) {
+	t.Parallel()
 	m := newMatrix(t)
 	ctx := sys(t.Context(), m.wsA.ID)
 	act, err := m.svc.Users.CreateUser(ctx, cohort.UserCreate{Email: "vera.active@a.test", GivenName: "Vera", FamilyName: "Zedactive", Role: cohort.RolePractitioner})

@@ -18,6 +18,7 @@ import (
 	"github.com/cohorthq/cohort/internal/scim"
 	"github.com/cohorthq/cohort/internal/server"
 	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 	"github.com/cohorthq/cohort/internal/web"
 )
 
@@ -69,7 +70,7 @@ func (l *errorLines) take() []string {
 // pageOpts adjust the pages' options further.
 func newFull(t *testing.T, cfg server.Config, pageOpts ...func(*web.Options)) *full {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	svc.Webhooks = events.CheckWebhookURLs(svc.Webhooks, false)
 	svc.Auth = cohort.ThrottleSignIn(svc.Auth, db, cohort.SignInLimits{})

@@ -30,6 +30,7 @@ var inlineCode = regexp.MustCompile(`(?i)<script(?:\s[^>]*)?>\s*[^<\s]|<script>|
 // the API, SCIM, the live stream, errors, static files), plain and over
 // TLS.
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	for _, tls := range []bool{false, true} {
 		t.Run(fmt.Sprint("tls=", tls), func(t *testing.T) {
 			f := newFull(t, server.Config{TLS: tls})

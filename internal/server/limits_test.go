@@ -60,6 +60,7 @@ func (e *limitsEnv) unchanged(t *testing.T, before, what string) {
 }
 
 func TestBodyLimits(t *testing.T) {
+	t.Parallel()
 	e := newLimitsEnv(t)
 	before := e.newestAudit(e.ws.ID)
 	cases := []struct {
@@ -92,6 +93,7 @@ func TestBodyLimits(t *testing.T) {
 }
 
 func TestURLAndHeaderLimits(t *testing.T) {
+	t.Parallel()
 	e := newLimitsEnv(t)
 	long := strings.Repeat("a", server.MaxURLBytes)
 	res, body := e.do(request{method: "GET", path: "/settings/groups?q=" + long, cookies: []*http.Cookie{e.owner.cookie}})
@@ -125,6 +127,7 @@ func TestURLAndHeaderLimits(t *testing.T) {
 }
 
 func TestListLimits(t *testing.T) {
+	t.Parallel()
 	e := newLimitsEnv(t)
 	for _, q := range []string{"limit=101", "limit=0", "limit=-1", "limit=1e9"} {
 		res, body := e.do(request{method: "GET", path: "/api/v1/groups?" + q, header: e.bearer(e.key)})
@@ -143,6 +146,7 @@ func TestListLimits(t *testing.T) {
 }
 
 func TestMemberChangeLimit(t *testing.T) {
+	t.Parallel()
 	e := newLimitsEnv(t)
 	before := e.newestAudit(e.ws.ID)
 	ids := make([]string, cohort.MaxMemberChange+1)
@@ -185,6 +189,7 @@ func TestMemberChangeLimit(t *testing.T) {
 }
 
 func TestImportRowLimit(t *testing.T) {
+	t.Parallel()
 	e := newLimitsEnv(t)
 	before := e.newestAudit(e.ws.ID)
 	var csv bytes.Buffer

@@ -86,6 +86,7 @@ func (f *full) alive(token string) bool {
 }
 
 func TestSignInRotatesTheSession(t *testing.T) {
+	t.Parallel()
 	f := newFull(t, server.Config{})
 	_, owner := f.practice("rotate")
 	// The browser already holds a session (an earlier sign-in, or one an
@@ -114,6 +115,7 @@ func TestSignInRotatesTheSession(t *testing.T) {
 }
 
 func TestSignOutEndsTheSessionOnTheServer(t *testing.T) {
+	t.Parallel()
 	f := newFull(t, server.Config{})
 	_, owner := f.practice("signout")
 	b := f.signIn(owner.ID, false)
@@ -136,6 +138,7 @@ func TestSignOutEndsTheSessionOnTheServer(t *testing.T) {
 }
 
 func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
+	t.Parallel()
 	t.Run("idle", func(t *testing.T) {
 		// An idle limit shorter than any request: every session is idle
 		// by the time it is used.
@@ -174,6 +177,7 @@ func TestSessionIdleAndAbsoluteTimeouts(t *testing.T) {
 }
 
 func TestCookiesOverTLS(t *testing.T) {
+	t.Parallel()
 	for _, tls := range []bool{false, true} {
 		t.Run(fmt.Sprint("tls=", tls), func(t *testing.T) {
 			f := newFull(t, server.Config{TLS: tls})
@@ -197,6 +201,7 @@ func TestCookiesOverTLS(t *testing.T) {
 }
 
 func TestSignOutEverywhere(t *testing.T) {
+	t.Parallel()
 	f := newFull(t, server.Config{})
 	ws, owner := f.practice("everywhere")
 	ctx := sys(t.Context(), ws.ID)
@@ -294,6 +299,7 @@ func stripVolatile(body string, emails ...string) string {
 }
 
 func TestSignInThrottle(t *testing.T) {
+	t.Parallel()
 	f := newFull(t, server.Config{})
 	ws, owner := f.practice("throttle")
 	unknown := "nobody@throttle.test"
@@ -348,6 +354,7 @@ func TestSignInThrottle(t *testing.T) {
 // success in the attacker's practice never clears the victim's failure
 // count.
 func TestSignInAcrossPracticesLeaksNothing(t *testing.T) {
+	t.Parallel()
 	f := newFull(t, server.Config{})
 	_, victim := f.practice("victim")
 	attackerWS, _ := f.practice("attacker")
@@ -393,6 +400,7 @@ func TestSignInAcrossPracticesLeaksNothing(t *testing.T) {
 }
 
 func TestSignInThrottleBehindProxy(t *testing.T) {
+	t.Parallel()
 	f := newFull(t, server.Config{TrustProxy: true})
 	_, owner := f.practice("proxy")
 	from := func(chain string) http.Header { return http.Header{"X-Forwarded-For": {chain}} }
@@ -410,6 +418,7 @@ func TestSignInThrottleBehindProxy(t *testing.T) {
 }
 
 func TestCommonPasswordsRefusedEverywhere(t *testing.T) {
+	t.Parallel()
 	f := newFull(t, server.Config{})
 	ws, owner := f.practice("passwords")
 	ob := f.signIn(owner.ID, false)
@@ -445,6 +454,7 @@ func TestCommonPasswordsRefusedEverywhere(t *testing.T) {
 // live-update stream ends once its browser signs out, and cannot be
 // reopened with the old cookie.
 func TestLiveStreamEndsAtSignOut(t *testing.T) {
+	t.Parallel()
 	f := newFull(t, server.Config{})
 	_, owner := f.practice("stream-signout")
 	b := f.signIn(owner.ID, false)

@@ -16,7 +16,7 @@ import (
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/httpx"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // syncBuffer is a log sink safe for the server's goroutines.
@@ -45,7 +45,7 @@ type testServer struct {
 
 func newServer(t *testing.T, cfg server.Config, routes ...httpx.Route) *testServer {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, nil))
 	h := server.New(cfg, db.Services(), logger, routes)
@@ -71,6 +71,7 @@ func (s *testServer) do(t *testing.T, method, path string, body io.Reader, heade
 }
 
 func TestHealthAndReady(t *testing.T) {
+	t.Parallel()
 	var down error
 	s := newServer(t, server.Config{Ready: func(context.Context) error { return down }})
 	if res, _ := s.do(t, "GET", "/healthz", nil, nil); res.StatusCode != 200 {
@@ -89,6 +90,7 @@ func TestHealthAndReady(t *testing.T) {
 }
 
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	var seen string
 	s := newServer(t, server.Config{}, httpx.Route{Method: "GET", Pattern: "/id", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		seen = httpx.RequestID(r.Context())
@@ -106,6 +108,7 @@ func TestRequestID(t *testing.T) {
 }
 
 func TestPanicIsA500Page(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{}, httpx.Route{Method: "GET", Pattern: "/boom", Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("boom")
 	}), Public: true})
@@ -119,6 +122,7 @@ func TestPanicIsA500Page(t *testing.T) {
 }
 
 func TestBodyLimit(t *testing.T) {
+	t.Parallel()
 	var read int
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, err := io.ReadAll(r.Body)
@@ -153,6 +157,7 @@ func problemRefusal(w http.ResponseWriter, r *http.Request, f httpx.Refusal) {
 }
 
 func TestNotFoundAndAPIAnswers(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{},
 		httpx.Route{Method: "GET", Pattern: "/api/v1/things", Machine: true, Refuse: problemRefusal, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			_, ok := cohort.ActorFromContext(r.Context())
@@ -207,6 +212,7 @@ func TestNotFoundAndAPIAnswers(t *testing.T) {
 }
 
 func TestHeadersAndTLSCookies(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{TLS: true}, httpx.Route{Method: "GET", Pattern: "/form", Public: true, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write([]byte(httpx.CSRFToken(r.Context())))
 	})})
@@ -235,6 +241,7 @@ func TestHeadersAndTLSCookies(t *testing.T) {
 // The access log has the path, status and request ID, and never the
 // query, cookies or headers.
 func TestAccessLogKeepsSecretsOut(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{}, httpx.Route{Method: "GET", Pattern: "/x", Public: true, Handler: http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})})
 	s.do(t, "GET", "/x?token=secret-query", nil, map[string]string{"Cookie": "cohort_session=secret-cookie", "Authorization": "Bearer secret-key"})
 	logs := s.logs.String()
@@ -247,6 +254,7 @@ func TestAccessLogKeepsSecretsOut(t *testing.T) {
 }
 
 func TestRoutesListsEverything(t *testing.T) {
+	t.Parallel()
 	s := newServer(t, server.Config{}, httpx.Route{Method: "GET", Pattern: "/x", Handler: http.NotFoundHandler()})
 	var got []string
 	for _, r := range s.h.Routes() {

@@ -11,9 +11,10 @@ import (
 // TestAuditEntriesAreImmutable checks that the database itself refuses to
 // change or delete an audit row, on every engine available.
 func TestAuditEntriesAreImmutable(t *testing.T) {
-	engines := map[string]func(t *testing.T) *DB{"sqlite": func(t *testing.T) *DB { return OpenTest(t) }}
+	t.Parallel()
+	engines := map[string]func(t *testing.T) *DB{"sqlite": func(t *testing.T) *DB { return openTest(t) }}
 	if server := os.Getenv("COHORT_TEST_POSTGRES"); server != "" {
-		engines["postgres"] = func(t *testing.T) *DB { return OpenTestPostgres(t, server) }
+		engines["postgres"] = func(t *testing.T) *DB { return openTestPostgres(t, server) }
 	}
 	for name, open := range engines {
 		t.Run(name, func(t *testing.T) {

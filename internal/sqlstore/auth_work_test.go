@@ -12,8 +12,11 @@ import (
 // named their practice, an email in two practices cost two checks and an
 // unknown one a single dummy check, so the time told how many practices
 // an email belonged to.
+//
+// Not parallel: it counts every password check in the process
+// (passwordChecks), so no other test may sign in meanwhile.
 func TestSignInCostsOnePasswordCheck(t *testing.T) {
-	db := OpenTest(t)
+	db := openTest(t)
 	ctx := context.Background()
 	const pw = "a passphrase for both practices"
 	for _, slug := range []string{"first", "second"} {

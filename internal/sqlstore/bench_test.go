@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cohorthq/cohort"
+	"github.com/cohorthq/cohort/internal/testdb"
 )
 
 // The hot paths of the benchmark workloads (cmd/cohort-bench), measured on the store alone:
@@ -84,7 +85,7 @@ func benchSet(b *testing.B) *benchData {
 		}
 		if os.Getenv("COHORT_BENCH_ENGINE") == "postgres" {
 			// Not b.Cleanup: the data set outlives the first benchmark.
-			dsn, drop, err := createTestPostgres(os.Getenv("COHORT_TEST_POSTGRES"))
+			dsn, drop, err := testdb.CreatePostgres(os.Getenv("COHORT_TEST_POSTGRES"))
 			if err != nil {
 				benchErr = err
 				return

@@ -10,14 +10,16 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // TestBulkLoadMatchesServices checks that BulkLoad writes what CreateUser
 // and CreateGroup would: normalised names, searchable keys, version 1,
 // member counters equal to the members, and groups that the services then
-// change like any other. It runs on the engine OpenTest picks.
+// change like any other. It runs on the engine sqltest.Open picks.
 func TestBulkLoadMatchesServices(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	ctx, _ := bulkWorkspace(t, db)
 	staff := []sqlstore.BulkStaff{
 		{Email: " Ana.Lopez@Practice.Example ", GivenName: "Ana", FamilyName: "  Lopez ", Role: cohort.RolePractitioner},
@@ -86,7 +88,8 @@ func TestBulkLoadMatchesServices(t *testing.T) {
 // TestBulkLoadRefusesBadInput checks that bad rows are refused with a
 // message and that nothing is written.
 func TestBulkLoadRefusesBadInput(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	ctx, _ := bulkWorkspace(t, db)
 	if _, err := db.Services().Groups.CreateGroup(ctx, cohort.GroupCreate{Name: "Taken"}); err != nil {
 		t.Fatal(err)

@@ -154,7 +154,7 @@ func (db *DB) openSQLite(ctx context.Context, dsn string, opts Options) error {
 	if strings.Contains(dsn, ":memory:") || strings.Contains(dsn, "mode=memory") {
 		// The writer and the read pool are separate connections; each
 		// would get its own empty in-memory database.
-		return cohort.Errorf(cohort.EINVALID, "Cohort needs a SQLite file, not an in-memory database: give a path such as cohort.db (tests use sqlstore.OpenTest).")
+		return cohort.Errorf(cohort.EINVALID, "Cohort needs a SQLite file, not an in-memory database: give a path such as cohort.db (tests use sqltest.Open).")
 	}
 	name := dsn
 	if !strings.HasPrefix(name, "file:") {

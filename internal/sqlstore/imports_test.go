@@ -4,14 +4,15 @@ import (
 	"testing"
 
 	"github.com/cohorthq/cohort"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // The import and directory methods check the actor like every other store
-// method, for every role, API key scope and workspace. OpenTest runs them
+// method, for every role, API key scope and workspace. sqltest.Open runs them
 // on SQLite, or PostgreSQL with COHORT_TEST_ENGINE=postgres.
 func TestImportAndDirectoryPermissions(t *testing.T) {
-	db := sqlstore.OpenTest(t)
+	t.Parallel()
+	db := sqltest.Open(t)
 	ctx := t.Context()
 	ws, owner, err := db.CreateWorkspace(ctx, cohort.WorkspaceCreate{Name: "Riverside", Slug: "riverside",
 		Owner: cohort.UserCreate{Email: "owner@r.test", GivenName: "O", FamilyName: "Owner"}})

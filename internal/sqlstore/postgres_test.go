@@ -2,9 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"net/url"
 	"os"
 	"sync"
 	"testing"
@@ -12,8 +9,9 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 	"github.com/cohorthq/cohort/internal/sqlstore/storetest"
-	"github.com/jackc/pgx/v5"
+	"github.com/cohorthq/cohort/internal/testdb"
 )
 
 func postgresServer(t *testing.T) string {
@@ -25,39 +23,9 @@ func postgresServer(t *testing.T) string {
 }
 
 func TestPostgres(t *testing.T) {
+	t.Parallel()
 	server := postgresServer(t)
-	storetest.Run(t, func(t *testing.T) *sqlstore.DB { return sqlstore.OpenTestPostgres(t, server) })
-}
-
-// emptyDatabase creates a database with a random name, dropped when the
-// test ends, and returns its URL (without opening it).
-func emptyDatabase(t *testing.T, server string) string {
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	name := "cohort_test_" + hex.EncodeToString(b)
-	if _, err := c.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, server)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Error(err)
-		}
-	})
-	u, _ := url.Parse(server)
-	u.Path = "/" + name
-	return u.String()
+	storetest.Run(t, func(t *testing.T) *sqlstore.DB { return sqltest.OpenPostgres(t, server) })
 }
 
 // TestPostgresTwoInstances starts two stores on one empty database at the
@@ -65,7 +33,8 @@ func emptyDatabase(t *testing.T, server string) string {
 // a change through one signals the other's subscribers and is visible
 // there, and that a session made on one is valid on the other.
 func TestPostgresTwoInstances(t *testing.T) {
-	dsn := emptyDatabase(t, postgresServer(t))
+	t.Parallel()
+	dsn := testdb.Postgres(t, postgresServer(t)) // created, not opened
 	ctx := context.Background()
 	dbs := make([]*sqlstore.DB, 2)
 	errs := make([]error, 2)

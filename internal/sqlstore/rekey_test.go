@@ -13,8 +13,9 @@ import (
 // later one keyed as a duplicate), and the migration does not fail. Runs
 // on SQLite, and on PostgreSQL with COHORT_TEST_ENGINE=postgres.
 func TestMigrateRekeysGroupNames(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	db := OpenTest(t)
+	db := openTest(t)
 	s := db.Services()
 	ws, owner, err := s.Workspaces.CreateWorkspace(ctx, cohort.WorkspaceCreate{Name: "Rekey", Slug: "rekey",
 		Owner: cohort.UserCreate{Email: "o@rekey.test", GivenName: "O", FamilyName: "R"}})

@@ -11,6 +11,7 @@ import (
 )
 
 func TestSQLite(t *testing.T) {
+	t.Parallel()
 	storetest.Run(t, func(t *testing.T) *sqlstore.DB {
 		db, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "cohort.db"), sqlstore.Options{})
 		if err != nil {
@@ -22,6 +23,7 @@ func TestSQLite(t *testing.T) {
 }
 
 func TestBackupSQLite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := sqlstore.Open(ctx, filepath.Join(dir, "live.db"), sqlstore.Options{})
@@ -53,6 +55,7 @@ func TestBackupSQLite(t *testing.T) {
 }
 
 func TestOpenRejectsBadOptions(t *testing.T) {
+	t.Parallel()
 	_, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"), sqlstore.Options{Synchronous: "sometimes"})
 	if cohort.ErrorCode(err) != cohort.EINVALID {
 		t.Fatalf("bad synchronous mode: %v", err)

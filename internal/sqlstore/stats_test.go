@@ -38,8 +38,9 @@ func statsWorkspace(t *testing.T, db *DB) context.Context {
 // A large import or a bulk load leaves the planner statistics for the
 // new sizes, instead of plans made for the empty tables.
 func TestBigChangesRefreshPlannerStatistics(t *testing.T) {
+	t.Parallel()
 	t.Run("import", func(t *testing.T) {
-		db := OpenTest(t)
+		db := openTest(t)
 		ctx := statsWorkspace(t, db)
 		if usersStats(t, db) {
 			t.Fatal("statistics on users before any import")
@@ -64,7 +65,7 @@ func TestBigChangesRefreshPlannerStatistics(t *testing.T) {
 		}
 	})
 	t.Run("group import", func(t *testing.T) {
-		db := OpenTest(t)
+		db := openTest(t)
 		ctx := statsWorkspace(t, db)
 		users := make([]cohort.UserImport, bigChange/2)
 		members := make([]cohort.ImportMember, len(users))
@@ -88,7 +89,7 @@ func TestBigChangesRefreshPlannerStatistics(t *testing.T) {
 		}
 	})
 	t.Run("bulk load", func(t *testing.T) {
-		db := OpenTest(t)
+		db := openTest(t)
 		ctx := statsWorkspace(t, db)
 		staff := make([]BulkStaff, 50)
 		for i := range staff {

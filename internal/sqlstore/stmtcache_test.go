@@ -30,6 +30,7 @@ func openCached(t *testing.T) *sql.DB {
 // A statement run again while its first run's rows are still open (a
 // loop inside a transaction) must not disturb the first run.
 func TestStmtCacheNestedSameStatement(t *testing.T) {
+	t.Parallel()
 	db := openCached(t)
 	ctx := context.Background()
 	tx, err := db.BeginTx(ctx, nil)
@@ -74,6 +75,7 @@ func TestStmtCacheNestedSameStatement(t *testing.T) {
 // statements land, and more distinct statements than the cache holds
 // still all answer correctly.
 func TestStmtCacheReuseAndEviction(t *testing.T) {
+	t.Parallel()
 	db := openCached(t)
 	ctx := context.Background()
 	for i := 1; i <= 5; i++ {

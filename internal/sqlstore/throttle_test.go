@@ -7,11 +7,13 @@ import (
 	"time"
 
 	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 // TestSignInThrottle checks the failure counters on SQLite and, when
 // COHORT_TEST_POSTGRES is set, on PostgreSQL.
 func TestSignInThrottle(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		db, err := sqlstore.Open(t.Context(), filepath.Join(t.TempDir(), "cohort.db"), sqlstore.Options{})
 		if err != nil {
@@ -49,7 +51,7 @@ func TestSignInThrottle(t *testing.T) {
 		if pg == "" {
 			t.Skip("COHORT_TEST_POSTGRES is not set (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")
 		}
-		testSignInThrottle(t, sqlstore.OpenTestPostgres(t, pg))
+		testSignInThrottle(t, sqltest.OpenPostgres(t, pg))
 	})
 }
 

@@ -11,21 +11,59 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-const chromium = "/usr/bin/chromium"
+const chromiumPath = "/usr/bin/chromium"
 
 // requireChromium skips a browser test when Chromium is missing, or fails
 // it under COHORT_REQUIRE_BROWSER=1 (CI), where nothing may be skipped.
 func requireChromium(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(chromium); err != nil {
+	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("COHORT_REQUIRE_BROWSER") == "1" {
-			t.Fatalf("browser tests are required but %s is missing", chromium)
+			t.Fatalf("browser tests are required but %s is missing", chromiumPath)
 		}
-		t.Skipf("needs Chromium at %s; skipping", chromium)
+		t.Skipf("needs Chromium at %s; skipping", chromiumPath)
 	}
 }
 
-// chrome is one headless Chromium with a fresh profile whose console
+// chromium is the one headless Chromium the package's browser tests
+// share, started by the first of them and stopped by TestMain: a tab per
+// test instead of a browser per test, so they can run in parallel.
+var chromium struct {
+	once sync.Once
+	ctx  context.Context // the browser's first tab: new tabs are its children
+	stop func()
+	err  error
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chromium.stop != nil {
+		chromium.stop()
+	}
+	os.Exit(code)
+}
+
+func startChromium() {
+	// No UserDataDir: the allocator makes a fresh profile directory and
+	// removes it when the browser stops. Several tests' windows are open
+	// at once and only one has focus, so none may be throttled as a
+	// background page.
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-background-timer-throttling", true), chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true))
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	chromium.ctx = ctx
+	chromium.stop = func() { cancelCtx(); cancelAlloc() }
+	if err := chromedp.Do(ctx); err != nil {
+		chromium.err = fmt.Errorf("start Chromium: %w", err)
+	}
+}
+
+// chrome is one tab of the shared Chromium, in a browser context of its
+// own (a fresh profile: its own cookies and storage), whose console
 // errors and exceptions are collected for the test to check.
 type chrome struct {
 	t       *testing.T
@@ -36,14 +74,14 @@ type chrome struct {
 
 func newChrome(t *testing.T) *chrome {
 	t.Helper()
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromium), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-dev-shm-usage", true), chromedp.UserDataDir(t.TempDir()))
-	ctx, cancelCtx := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	chromium.once.Do(startChromium)
+	if chromium.err != nil {
+		t.Fatal(chromium.err)
+	}
+	ctx, cancel := chromedp.NewContext(chromium.ctx, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
 	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start Chromium: %v", err)
+		t.Fatalf("open a Chromium tab: %v", err)
 	}
 	b := &chrome{t: t, ctx: ctx}
 	messages := chromedp.Console(ctx)

@@ -13,7 +13,7 @@ import (
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/events"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 	"github.com/cohorthq/cohort/internal/web"
 )
 
@@ -24,7 +24,7 @@ import (
 // the scripts do.
 func TestBrowserScripts(t *testing.T) {
 	requireChromium(t)
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	e := &env{t: t, svc: db.Services(), byRole: map[cohort.Role]*cohort.User{}}
 	ws, owner, err := e.svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{
 		Name: "Riverside Physio", Slug: "riverside",

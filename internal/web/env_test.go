@@ -14,7 +14,7 @@ import (
 
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 	"github.com/cohorthq/cohort/internal/web"
 )
 
@@ -64,7 +64,7 @@ func (l *errorLog) WithGroup(string) slog.Handler      { return l }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	ctx := t.Context()
 	ws, owner, err := svc.Workspaces.CreateWorkspace(ctx, cohort.WorkspaceCreate{

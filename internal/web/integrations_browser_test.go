@@ -12,7 +12,7 @@ import (
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/events"
 	"github.com/cohorthq/cohort/internal/server"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 	"github.com/cohorthq/cohort/internal/web"
 )
 
@@ -22,7 +22,7 @@ import (
 // browser reports no refused inline script or style.
 func TestBrowserIntegrationPages(t *testing.T) {
 	requireChromium(t)
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc := db.Services()
 	svc.Webhooks = events.CheckWebhookURLs(svc.Webhooks, false)
 	ws, owner, err := svc.Workspaces.CreateWorkspace(t.Context(), cohort.WorkspaceCreate{

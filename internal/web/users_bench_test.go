@@ -15,6 +15,7 @@ import (
 	"github.com/cohorthq/cohort"
 	"github.com/cohorthq/cohort/internal/server"
 	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 	"github.com/cohorthq/cohort/internal/web"
 )
 
@@ -27,7 +28,7 @@ import (
 //	go test ./internal/web -run '^$' -bench StaffPages -benchtime 50x
 func BenchmarkStaffPages(b *testing.B) {
 	const staffN, groupsN = 50000, 5000
-	db := sqlstore.OpenTest(b)
+	db := sqltest.Open(b)
 	svc := db.Services()
 	ctx := b.Context()
 	ws, owner, err := svc.Workspaces.CreateWorkspace(ctx, cohort.WorkspaceCreate{Name: "Large", Slug: "large",

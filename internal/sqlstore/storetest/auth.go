@@ -12,13 +12,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "AuthPasswords", fn: testAuthPasswords},
-		test{name: "AuthSessions", fn: testAuthSessions},
-	)
-}
-
 func testAuthPasswords(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	ctx := context.Background()

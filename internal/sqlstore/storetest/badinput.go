@@ -8,12 +8,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(test{name: "BadTextIsNeverInternal", fn: testBadText},
-		test{name: "ControlAndInvisibleTextIsRefusedAlike", fn: testControlText},
-		test{name: "LookAlikeGroupNamesAreOneName", fn: testLookAlikeNames})
-}
-
 // testBadText sends text that PostgreSQL cannot hold (NUL, invalid UTF-8)
 // through every kind of argument: no call may fail as an internal error,
 // lookups by such an ID find nothing, and nothing changes.

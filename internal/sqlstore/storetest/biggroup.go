@@ -10,10 +10,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(test{name: "MembersOfLargeAndSmallGroups", fn: testLargeGroups})
-}
-
 // testLargeGroups checks member lists and group filters on groups large
 // enough for the store to walk staff in list order (over 1,000 members)
 // and small ones, with the same answers either way.

@@ -11,18 +11,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "ConcurrentEditorsSameVersion", fn: testConcurrentEditors},
-		test{name: "ConcurrentMemberDeltas", fn: testConcurrentDeltas},
-		test{name: "MemberChangeRacingArchive", fn: testRaceArchive},
-		test{name: "ConcurrentCreatesSameName", fn: testConcurrentCreates},
-		test{name: "GroupCountsStayExact", fn: testGroupCountersExact},
-		test{name: "UserCountsStayExact", fn: testUserCountersExact},
-		test{name: "ConcurrentUserArchiveAndMemberChanges", fn: testConcurrentUserArchive},
-	)
-}
-
 func testConcurrentEditors(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	us := f.users(t, 2)

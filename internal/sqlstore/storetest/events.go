@@ -11,13 +11,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "SubscribeSignalsAfterCommit", fn: testSubscribe},
-		test{name: "EventSeqVisibleInCommitOrder", fn: testSeqCommitOrder},
-	)
-}
-
 // waitSignal waits for a signal; the generous bound only stops a broken
 // implementation from hanging the suite.
 func waitSignal(t *testing.T, ch <-chan struct{}) {

@@ -9,23 +9,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "GroupCreate", fn: testGroupCreate},
-		test{name: "GroupNameRules", fn: testGroupNameRules},
-		test{name: "GroupNameUniqueAmongActive", fn: testGroupNameUnique},
-		test{name: "GroupUpdateAndVersion", fn: testGroupUpdate},
-		test{name: "GroupStaleWriteChangesNothing", fn: testGroupStale},
-		test{name: "GroupArchiveRestore", fn: testGroupArchiveRestore},
-		test{name: "GroupRestoreIntoTakenName", fn: testGroupRestoreTaken},
-		test{name: "GroupMembersSetSemantics", fn: testGroupMembers},
-		test{name: "GroupMembersUnknownIDChangesNothing", fn: testGroupMembersUnknown},
-		test{name: "GroupReplaceMembers", fn: testGroupReplace},
-		test{name: "GroupCountsActiveMembersOnly", fn: testGroupCounts},
-		test{name: "GroupRenameAndMembersWritesBothEvents", fn: testGroupRenameAndMembers},
-	)
-}
-
 func testGroupCreate(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	us := f.users(t, 3)

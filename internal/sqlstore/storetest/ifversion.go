@@ -7,10 +7,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(test{name: "StatusChangesIfVersion", fn: testStatusChangesIfVersion})
-}
-
 // Archive and restore take the version the writer read and check it in
 // the transaction that acts: a stale one changes nothing.
 func testStatusChangesIfVersion(t *testing.T, db *sqlstore.DB) {

@@ -10,17 +10,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "APIKeys", fn: testAPIKeys},
-		test{name: "Idempotency", fn: testIdempotency},
-		test{name: "Webhooks", fn: testWebhooks},
-		test{name: "DeliveryQueue", fn: testDeliveryQueue, own: true},
-		test{name: "DeliveryOnlyOfLaterEvents", fn: testDeliveryLaterEvents, own: true},
-		test{name: "DeliveryQueuePauseResumeResend", fn: testDeliveryPause, own: true},
-	)
-}
-
 func testAPIKeys(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	ctx := context.Background()

@@ -11,16 +11,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "GroupPagingOrder", fn: testGroupPaging},
-		test{name: "GroupPagingWalkWithInserts", fn: testGroupWalkWithInserts},
-		test{name: "GroupSearchAndFilters", fn: testGroupFilters},
-		test{name: "UserPagingWalkWithInserts", fn: testUserWalkWithInserts},
-		test{name: "AuditPagingAndFilters", fn: testAuditPaging},
-	)
-}
-
 func groupNames(gs []*cohort.Group) []string {
 	var out []string
 	for _, g := range gs {

@@ -8,16 +8,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "PermissionsByRole", fn: testPermissionsByRole},
-		test{name: "PermissionsByScope", fn: testPermissionsByScope},
-		test{name: "StaffVisibility", fn: testStaffVisibility},
-		test{name: "NoActor", fn: testNoActor},
-		test{name: "WorkspaceIsolation", fn: testIsolation},
-	)
-}
-
 func testPermissionsByRole(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	target := f.user(t, "Tara", "Target", cohort.RolePractitioner)

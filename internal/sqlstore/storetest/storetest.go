@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"sync/atomic"
 	"testing"
 
 	"github.com/cohorthq/cohort"
@@ -25,17 +26,91 @@ type test struct {
 	own bool
 }
 
-var tests []test
-
-func register(ts ...test) { tests = append(tests, ts...) }
+// tests is the whole suite, in the order it runs, grouped by the file
+// that holds each check. A check is listed here and nowhere else;
+// TestEveryCheckIsListed fails for a check function that is not.
+var tests = []test{
+	// auth.go
+	{name: "AuthPasswords", fn: testAuthPasswords},
+	{name: "AuthSessions", fn: testAuthSessions},
+	// badinput.go
+	{name: "BadTextIsNeverInternal", fn: testBadText},
+	{name: "ControlAndInvisibleTextIsRefusedAlike", fn: testControlText},
+	{name: "LookAlikeGroupNamesAreOneName", fn: testLookAlikeNames},
+	// biggroup.go
+	{name: "MembersOfLargeAndSmallGroups", fn: testLargeGroups},
+	// concurrency.go
+	{name: "ConcurrentEditorsSameVersion", fn: testConcurrentEditors},
+	{name: "ConcurrentMemberDeltas", fn: testConcurrentDeltas},
+	{name: "MemberChangeRacingArchive", fn: testRaceArchive},
+	{name: "ConcurrentCreatesSameName", fn: testConcurrentCreates},
+	{name: "GroupCountsStayExact", fn: testGroupCountersExact},
+	{name: "UserCountsStayExact", fn: testUserCountersExact},
+	{name: "ConcurrentUserArchiveAndMemberChanges", fn: testConcurrentUserArchive},
+	// events.go
+	{name: "SubscribeSignalsAfterCommit", fn: testSubscribe},
+	{name: "EventSeqVisibleInCommitOrder", fn: testSeqCommitOrder},
+	// groups.go
+	{name: "GroupCreate", fn: testGroupCreate},
+	{name: "GroupNameRules", fn: testGroupNameRules},
+	{name: "GroupNameUniqueAmongActive", fn: testGroupNameUnique},
+	{name: "GroupUpdateAndVersion", fn: testGroupUpdate},
+	{name: "GroupStaleWriteChangesNothing", fn: testGroupStale},
+	{name: "GroupArchiveRestore", fn: testGroupArchiveRestore},
+	{name: "GroupRestoreIntoTakenName", fn: testGroupRestoreTaken},
+	{name: "GroupMembersSetSemantics", fn: testGroupMembers},
+	{name: "GroupMembersUnknownIDChangesNothing", fn: testGroupMembersUnknown},
+	{name: "GroupReplaceMembers", fn: testGroupReplace},
+	{name: "GroupCountsActiveMembersOnly", fn: testGroupCounts},
+	{name: "GroupRenameAndMembersWritesBothEvents", fn: testGroupRenameAndMembers},
+	// ifversion.go
+	{name: "StatusChangesIfVersion", fn: testStatusChangesIfVersion},
+	// integrations.go
+	{name: "APIKeys", fn: testAPIKeys},
+	{name: "Idempotency", fn: testIdempotency},
+	{name: "Webhooks", fn: testWebhooks},
+	{name: "DeliveryQueue", fn: testDeliveryQueue, own: true},
+	{name: "DeliveryOnlyOfLaterEvents", fn: testDeliveryLaterEvents, own: true},
+	{name: "DeliveryQueuePauseResumeResend", fn: testDeliveryPause, own: true},
+	// paging.go
+	{name: "GroupPagingOrder", fn: testGroupPaging},
+	{name: "GroupPagingWalkWithInserts", fn: testGroupWalkWithInserts},
+	{name: "GroupSearchAndFilters", fn: testGroupFilters},
+	{name: "UserPagingWalkWithInserts", fn: testUserWalkWithInserts},
+	{name: "AuditPagingAndFilters", fn: testAuditPaging},
+	// perms.go
+	{name: "PermissionsByRole", fn: testPermissionsByRole},
+	{name: "PermissionsByScope", fn: testPermissionsByScope},
+	{name: "StaffVisibility", fn: testStaffVisibility},
+	{name: "NoActor", fn: testNoActor},
+	{name: "WorkspaceIsolation", fn: testIsolation},
+	// users.go
+	{name: "UserCreateAndEmailUnique", fn: testUserCreate},
+	{name: "UserUpdate", fn: testUserUpdate},
+	{name: "UserOwnerRules", fn: testUserOwner},
+	{name: "NoOneArchivesThemselves", fn: testNoSelfArchive},
+	{name: "UserArchiveEndsSessions", fn: testUserArchiveSessions},
+	{name: "UserUpdateWithArchive", fn: testUserUpdateArchive},
+	{name: "UserUpdateWithRestore", fn: testUserUpdateRestore},
+	{name: "UserUpdateWithStatusRefused", fn: testUserUpdateStatusRefused},
+	{name: "UserSearch", fn: testUserSearch},
+	{name: "UserSearchPaging", fn: testUserSearchPaging},
+	{name: "UserFilters", fn: testUserFilters},
+	// usertotals.go
+	{name: "UserTotalsMatchTheStaff", fn: testUserTotals},
+}
 
 // Run runs the whole conformance suite. open returns a fresh, migrated
 // database; it is called once for the shared database and once more for
 // each check that needs a database of its own.
+// The checks run in parallel: each works in workspaces of its own, and
+// a check that reads state shared by all workspaces has a database of its
+// own (test.own).
 func Run(t *testing.T, open func(t *testing.T) *sqlstore.DB) {
 	shared := open(t)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			db := shared
 			if tc.own {
 				db = open(t)
@@ -90,13 +165,13 @@ func (f *fixture) key(scopes ...cohort.Scope) context.Context {
 	})
 }
 
-var userSeq int
+// userSeq numbers the users the checks create; the checks run in parallel.
+var userSeq atomic.Int64
 
 func (f *fixture) user(t *testing.T, given, family string, role cohort.Role) *cohort.User {
 	t.Helper()
-	userSeq++
 	u, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{
-		Email: fmt.Sprintf("%s.%s.%d@riverside.test", given, family, userSeq), GivenName: given, FamilyName: family, Role: role,
+		Email: fmt.Sprintf("%s.%s.%d@riverside.test", given, family, userSeq.Add(1)), GivenName: given, FamilyName: family, Role: role,
 	})
 	if err != nil {
 		t.Fatalf("CreateUser %s %s: %v", given, family, err)

@@ -11,22 +11,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "UserCreateAndEmailUnique", fn: testUserCreate},
-		test{name: "UserUpdate", fn: testUserUpdate},
-		test{name: "UserOwnerRules", fn: testUserOwner},
-		test{name: "NoOneArchivesThemselves", fn: testNoSelfArchive},
-		test{name: "UserArchiveEndsSessions", fn: testUserArchiveSessions},
-		test{name: "UserUpdateWithArchive", fn: testUserUpdateArchive},
-		test{name: "UserUpdateWithRestore", fn: testUserUpdateRestore},
-		test{name: "UserUpdateWithStatusRefused", fn: testUserUpdateStatusRefused},
-		test{name: "UserSearch", fn: testUserSearch},
-		test{name: "UserSearchPaging", fn: testUserSearchPaging},
-		test{name: "UserFilters", fn: testUserFilters},
-	)
-}
-
 func testUserCreate(t *testing.T, db *sqlstore.DB) {
 	f := newFixture(t, db)
 	seq := f.lastSeq(t)

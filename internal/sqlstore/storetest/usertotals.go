@@ -11,10 +11,6 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(test{name: "UserTotalsMatchTheStaff", fn: testUserTotals})
-}
-
 // testUserTotals checks the total of every staff listing against a count
 // made here from the staff as created: no filter, a status, a role,
 // group filters (one group, several, an archived group, another

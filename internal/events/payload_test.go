@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/cohorthq/cohort"
-	"github.com/cohorthq/cohort/internal/sqlstore"
+	"github.com/cohorthq/cohort/internal/sqlstore/sqltest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -64,7 +64,7 @@ func TestEventPayloadShapes(t *testing.T) {
 // made.
 func everyEvent(t *testing.T) (ctx context.Context, svc cohort.Services, wsID string, names map[string]string, after int64) {
 	t.Helper()
-	db := sqlstore.OpenTest(t)
+	db := sqltest.Open(t)
 	svc = db.Services()
 	ctx, ws := workspace(t, svc, "shapes")
 	names = map[string]string{ws.ID: "<workspace>"}

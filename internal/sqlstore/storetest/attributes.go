@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -8,19 +9,10 @@ import (
 	"github.com/cohorthq/cohort/internal/sqlstore"
 )
 
-func init() {
-	register(
-		test{name: "StaffAttributesStored", fn: testStaffAttributesStored},
-		test{name: "StaffAttributesSearched", fn: testStaffAttributesSearched},
-		test{name: "StaffAttributesImported", fn: testStaffAttributesImported},
-	)
-}
-
 // staffWith creates a staff member with attributes.
 func (f *fixture) staffWith(t *testing.T, given, family string, role cohort.Role, a cohort.StaffAttributes) *cohort.User {
 	t.Helper()
-	userSeq++
-	u, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: strings.ToLower(given+"."+family) + "." + string(rune('a'+userSeq%26)) + "@riverside.test",
+	u, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: fmt.Sprintf("%s.%d@riverside.test", strings.ToLower(given+"."+family), userSeq.Add(1)),
 		GivenName: given, FamilyName: family, Role: role, StaffAttributes: a})
 	must(t, err)
 	return u

@@ -33,6 +33,10 @@ var tests = []test{
 	// auth.go
 	{name: "AuthPasswords", fn: testAuthPasswords},
 	{name: "AuthSessions", fn: testAuthSessions},
+	// attributes.go
+	{name: "StaffAttributesStored", fn: testStaffAttributesStored},
+	{name: "StaffAttributesSearched", fn: testStaffAttributesSearched},
+	{name: "StaffAttributesImported", fn: testStaffAttributesImported},
 	// badinput.go
 	{name: "BadTextIsNeverInternal", fn: testBadText},
 	{name: "ControlAndInvisibleTextIsRefusedAlike", fn: testControlText},

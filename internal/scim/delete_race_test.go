@@ -20,7 +20,6 @@ import (
 // needs.
 type interleaved struct {
 	cohort.GroupService
-	users  cohort.UserService
 	before func()
 }
 

@@ -97,13 +97,6 @@ func attr(name, typ, mutability, returned, uniqueness string, required, multi, c
 	return a
 }
 
-// str is a plain optional read-write string attribute.
-func str(name, description string) map[string]any {
-	a := attr(name, "string", "readWrite", "default", "none", false, false, false)
-	a["description"] = description
-	return a
-}
-
 func schemas(base string) []map[string]any {
 	user := map[string]any{
 		"id":   SchemaUser,

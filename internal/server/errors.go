@@ -63,13 +63,6 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, f httpx.Refu
 	_ = errorPage.Execute(w, struct{ Title, Message string }{f.Title, f.Message})
 }
 
-// isMachine reports whether r was routed to a machine interface (REST API,
-// SCIM), whose callers get status codes instead of pages and redirects.
-func isMachine(r *http.Request) bool {
-	li := logInfoFrom(r.Context())
-	return li != nil && li.machine
-}
-
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.writeError(w, r, httpx.Refusal{Status: http.StatusNotFound, Code: cohort.ENOTFOUND, Title: "Page not found",
 		Message: "There is nothing at this address. Check the link, or go back to Cohort's start page."})

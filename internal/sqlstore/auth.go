@@ -43,7 +43,9 @@ func (db *DB) Authenticate(ctx context.Context, c cohort.Credentials) (*cohort.U
 	slug, email := cohort.NormalizeSlug(c.Practice), cohort.NormalizeEmail(c.Email)
 	var u *cohort.User
 	var hash string
-	if storable(slug) && storable(email) {
+	// Staff without a sign-in email have "" as theirs: an empty email
+	// names nobody.
+	if slug != "" && email != "" && storable(slug) && storable(email) {
 		var err error
 		u, err = scanUser(scanFunc(func(dst ...any) error {
 			return db.read.QueryRowContext(ctx, `SELECT `+userCols+`, password_hash FROM users

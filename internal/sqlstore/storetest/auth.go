@@ -39,6 +39,15 @@ func testAuthPasswords(t *testing.T, db *sqlstore.DB) {
 	wantBad(creds(f, f.owner.Email, "no password set at all"))
 	wantBad(cohort.Credentials{Practice: "no-such-practice", Email: email, Password: pw})
 	wantBad(cohort.Credentials{Practice: "", Email: email, Password: pw})
+	// Staff an identity provider added without an email have "" as their
+	// sign-in key; an empty email must not reach them, even with a
+	// password set.
+	noEmail, err := f.s.Users.CreateUser(f.ctx, cohort.UserCreate{UserName: "emp-4711-" + f.ws.Slug, GivenName: "Nomail"})
+	must(t, err)
+	if err := f.s.Users.SetPassword(f.ctx, noEmail.ID, "a password on no email"); err == nil {
+		wantBad(cohort.Credentials{Practice: f.ws.Slug, Email: "", Password: "a password on no email"})
+		wantBad(cohort.Credentials{Practice: f.ws.Slug, Email: "  ", Password: "a password on no email"})
+	}
 	wantBad(cohort.Credentials{Practice: "bad\x00slug", Email: email, Password: pw})
 	_, err = f.s.Users.CreateUser(f.ctx, cohort.UserCreate{Email: "short@x.test", GivenName: "S", FamilyName: "P", Password: "short"})
 	wantCode(t, err, cohort.EINVALID)
